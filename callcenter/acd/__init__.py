@@ -1,0 +1,4 @@
+"""Automatic call distribution: queues, agents, offers and service-level accounting.
+
+Everything in this package is pure: no sockets, no database, time from an injected clock.
+"""

@@ -1,0 +1,24 @@
+"""Domain errors of the ACD; the edges map them to replies (HTTP, WebSocket)."""
+
+
+class AcdError(Exception):
+    pass
+
+
+class UnknownAgent(AcdError):
+    def __init__(self, agent_id: str) -> None:
+        super().__init__(f"unknown agent {agent_id!r}")
+
+
+class UnknownQueue(AcdError):
+    def __init__(self, queue: str) -> None:
+        super().__init__(f"unknown queue {queue!r}")
+
+
+class UnknownCall(AcdError):
+    def __init__(self, call_id: str) -> None:
+        super().__init__(f"unknown call {call_id!r}")
+
+
+class InvalidTransition(AcdError):
+    pass

@@ -1,0 +1,204 @@
+"""Configuration: `config/callcenter.yaml`, overridden by `CALLCENTER_*` variables.
+
+Validated once at start-up; any unknown key or bad value becomes one `ConfigError` line
+naming it (the CLI prints it and exits 2). Key-by-key reference: docs/configuration.md.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+from callcenter.acd.model import QueueSettings, Strategy
+
+ENV_PREFIX = "CALLCENTER_"
+#: Variables with the prefix that are not settings.
+ENV_NOT_SETTINGS = ("CALLCENTER_CONFIG", "CALLCENTER_TEST_")
+DEFAULT_CONFIG_PATH = Path("config/callcenter.yaml")
+
+
+class ConfigError(Exception):
+    """One line naming the offending key or value."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Trunk(_Section):
+    name: str = Field(min_length=1)
+    #: Source networks (CIDR) whose SIP requests are served; everything else gets 403.
+    networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = Field(min_length=1)
+
+
+class SipSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(5060, ge=1, le=65535)
+    transports: list[Literal["udp", "tcp"]] = Field(default=["udp", "tcp"], min_length=1)
+    hotline_user: str = Field("hotline", min_length=1)
+    max_calls: int = Field(100, ge=1, le=500)
+    rtp_port: int = Field(40000, ge=1024, le=65535)
+    rtp_port_range: int = Field(10000, ge=2)
+    clock_rate: Literal[8000, 16000] = 8000
+    user_agent: str = "callcenter"
+    log_level: int = Field(1, ge=0, le=6)
+    trunks: list[Trunk] = Field(
+        default_factory=lambda: [Trunk(name="loopback", networks=[ipaddress.ip_network("127.0.0.0/8")])],
+        min_length=1,
+    )
+    retry_after_seconds: int = Field(30, ge=1)
+
+    def allows(self, address: str) -> bool:
+        ip = ipaddress.ip_address(address)
+        return any(ip in net for trunk in self.trunks for net in trunk.networks)
+
+
+class HttpSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+
+
+class DatabaseSettings(_Section):
+    url: str = Field(
+        "sqlite+aiosqlite:///var/callcenter.db",
+        pattern=r"^(sqlite\+aiosqlite|postgresql\+asyncpg)://",
+    )
+
+
+class RedisSettings(_Section):
+    url: str | None = None
+
+
+class QueueConfig(_Section):
+    name: str = Field(min_length=1, pattern=r"^[a-z][a-z0-9_-]*$")
+    strategy: Strategy = Strategy.LONGEST_IDLE
+    service_level_seconds: float = Field(20.0, gt=0)
+    service_level_target: float = Field(0.9, gt=0, le=1)
+    short_abandon_seconds: float = Field(5.0, ge=0)
+    ring_timeout_seconds: float = Field(15.0, gt=0)
+    wrap_up_seconds: float = Field(0.0, ge=0)
+
+    def to_domain(self) -> QueueSettings:
+        return QueueSettings(**self.model_dump())
+
+
+class AcdSettings(_Section):
+    queues: list[QueueConfig] = Field(default_factory=lambda: [QueueConfig(name="helpdesk")])
+    default_queue: str = "helpdesk"
+
+    @model_validator(mode="after")
+    def _known_default(self) -> AcdSettings:
+        names = [q.name for q in self.queues]
+        if len(set(names)) != len(names):
+            raise ValueError("queue names must be unique")
+        if self.default_queue not in names:
+            raise ValueError(f"default_queue {self.default_queue!r} is not a configured queue")
+        return self
+
+
+class TicketingSettings(_Section):
+    attach_window_hours: float = Field(8.0, ge=0)
+    default_region: str = Field("CN", pattern=r"^[A-Z]{2}$")
+
+
+class PromptSettings(_Section):
+    directory: Path = Path("var/prompts")
+    music_on_hold: Path = Path("/usr/share/asterisk/moh/macroform-cold_day.wav")
+
+
+class AuthSettings(_Section):
+    #: Signs API tokens; empty: a random secret per process (tokens die with it).
+    token_secret: SecretStr = SecretStr("")
+    token_ttl_seconds: int = Field(12 * 3600, ge=60)
+
+
+class LoggingSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class Settings(_Section):
+    sip: SipSettings = SipSettings()
+    http: HttpSettings = HttpSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    redis: RedisSettings = RedisSettings()
+    acd: AcdSettings = AcdSettings()
+    ticketing: TicketingSettings = TicketingSettings()
+    prompts: PromptSettings = PromptSettings()
+    auth: AuthSettings = AuthSettings()
+    logging: LoggingSettings = LoggingSettings()
+
+
+def env_names(model: type[BaseModel] = Settings, prefix: tuple[str, ...] = ()) -> dict[str, tuple[str, ...]]:
+    """Every scalar setting's variable name, e.g. CALLCENTER_SIP_PORT -> ("sip", "port")."""
+    names: dict[str, tuple[str, ...]] = {}
+    for field_name, info in model.model_fields.items():
+        path = (*prefix, field_name)
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            names.update(env_names(annotation, path))
+        elif not _is_list(annotation):
+            names[ENV_PREFIX + "_".join(path).upper()] = path
+    return names
+
+
+def _is_list(annotation: Any) -> bool:
+    return getattr(annotation, "__origin__", None) is list
+
+
+def load_settings(
+    path: Path | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    environ = os.environ if environ is None else environ
+    if path is None:
+        path = Path(environ.get("CALLCENTER_CONFIG", DEFAULT_CONFIG_PATH))
+    data: dict[str, Any] = {}
+    if path.exists():
+        try:
+            loaded = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" line {mark.line + 1}" if mark is not None else ""
+            raise ConfigError(f"{path}{where}: not valid YAML") from None
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{path}: the top level must be a mapping of sections")
+        data = loaded
+    elif "CALLCENTER_CONFIG" in environ:
+        raise ConfigError(f"CALLCENTER_CONFIG: no such file {path}")
+    known = env_names()
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or name.startswith(ENV_NOT_SETTINGS):
+            continue
+        if name not in known:
+            raise ConfigError(f"{name}: unknown setting variable")
+        _set_path(data, known[name], name, value)
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_one_line(exc, path)) from None
+
+
+def _set_path(data: dict[str, Any], path: tuple[str, ...], name: str, raw: str) -> None:
+    """Put a variable's text where the file would have it; pydantic coerces "5060" to int."""
+    node = data
+    for key in path[:-1]:
+        child = node.setdefault(key, {})
+        if not isinstance(child, dict):
+            raise ConfigError(f"{name}: section {key!r} in the file is not a mapping")
+        node = child
+    node[path[-1]] = raw
+
+
+def _one_line(exc: ValidationError, path: Path) -> str:
+    error = exc.errors()[0]
+    key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        return f"{key}: unknown key (in {path} or the environment)"
+    value = error.get("input")
+    shown = "" if isinstance(value, (dict, list)) else f" (got {value!r})"
+    return f"{key}: {error['msg']}{shown}"

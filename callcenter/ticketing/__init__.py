@@ -1,0 +1,1 @@
+"""Accounts, configuration items, tickets and call records: the service desk's memory."""

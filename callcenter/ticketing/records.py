@@ -1,0 +1,157 @@
+"""What the rest of the system reads from and writes to the ticket database.
+
+Plain dataclasses and one Protocol: the call flow, the API and the tests depend on this,
+the SQLAlchemy adapter (`store.py`) implements it.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Protocol
+
+
+class CallOutcome(enum.StrEnum):
+    IN_PROGRESS = "in_progress"  # written at arrival; anything left so after a crash is recovered
+    ANSWERED = "answered"
+    ABANDONED = "abandoned"  # hung up while waiting in the queue (or while an agent's phone rang)
+    IVR_HANGUP = "ivr_hangup"  # hung up before reaching the queue
+    REFUSED = "refused"  # turned away: capacity, shutting down
+    INTERRUPTED = "interrupted"  # the process stopped or crashed with the call up
+
+
+class Role(enum.StrEnum):
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+class TicketStatus(enum.StrEnum):
+    NEW = "new"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+OPEN_TICKET_STATUSES = frozenset({TicketStatus.NEW, TicketStatus.IN_PROGRESS})
+
+
+@dataclass(frozen=True)
+class Employee:
+    id: int
+    username: str
+    name: str
+    department: str | None
+    organisation: str
+    vip: bool
+    phones: tuple[str, ...] = ()  # E.164
+
+
+@dataclass(frozen=True)
+class Device:
+    id: int
+    asset_tag: str
+    name: str
+    type: str
+    model: str | None
+    vendor: str | None
+    warranty_end: date | None
+    owner_id: int | None
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: int
+    kind: str
+    status: TicketStatus
+    priority: int  # 1 (critical) .. 4 (low)
+    subject: str
+    employee_id: int | None
+    device_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    call_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AgentAccount:
+    username: str
+    display_name: str
+    role: Role
+    password_hash: str
+    sip_uri: str | None
+    queues: tuple[str, ...]
+    skills: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    id: str  # our call id (a UUID), not the SIP Call-ID
+    sip_call_id: str | None
+    caller: str  # E.164 when the number could be normalised, else as received
+    employee_id: int | None
+    employee_username: str | None
+    queue: str | None
+    agent: str | None  # agent username
+    arrived_at: datetime
+    enqueued_at: datetime | None
+    answered_at: datetime | None
+    ended_at: datetime | None
+    outcome: CallOutcome
+    pickup_latency_seconds: float | None
+    ticket_id: int | None
+    media: dict[str, int] = field(default_factory=dict)  # RTP packet counts per leg
+
+
+
+class TicketStore(Protocol):
+    """The ticket database as the call flow and the API see it."""
+
+    async def find_employees_by_phone(self, e164: str) -> list[Employee]: ...
+
+    async def employee_by_username(self, username: str) -> Employee | None: ...
+
+    async def devices_of(self, employee_id: int) -> list[Device]: ...
+
+    # Call records: written at arrival and on every step, so a crash loses none.
+    async def open_call_record(
+        self, call_id: str, sip_call_id: str | None, caller: str, employee_id: int | None,
+        arrived_at: datetime,
+    ) -> None: ...
+
+    async def update_call_record(
+        self,
+        call_id: str,
+        *,
+        queue: str | None = None,
+        agent: str | None = None,
+        enqueued_at: datetime | None = None,
+        answered_at: datetime | None = None,
+        ended_at: datetime | None = None,
+        outcome: CallOutcome | None = None,
+        pickup_latency_seconds: float | None = None,
+        media: dict[str, int] | None = None,
+    ) -> None: ...
+
+    async def recover_interrupted_calls(self, now: datetime) -> int:
+        """Close records a previous process left in progress; returns how many."""
+        ...
+
+    async def attach_call_to_incident(
+        self, call_id: str, employee_id: int, now: datetime, window_hours: float
+    ) -> int:
+        """Link the call to the employee's recent open incident or a new one; ticket id."""
+        ...
+
+    async def recent_calls(self, limit: int) -> list[CallRecord]: ...
+
+    async def call_record(self, call_id: str) -> CallRecord | None: ...
+
+    async def tickets_of(self, username: str) -> list[Ticket]: ...
+
+    async def ticket(self, ticket_id: int) -> Ticket | None: ...
+
+    async def agent_accounts(self) -> list[AgentAccount]: ...
+
+    async def agent_account(self, username: str) -> AgentAccount | None: ...

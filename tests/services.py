@@ -1,0 +1,114 @@
+"""Where the tests find real Redis, PostgreSQL and sipp, and what happens when they are absent.
+
+Outside CI a missing service skips its tests; under CI=true it fails them, so a green CI
+run always means the real parts were exercised.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
+
+import pytest
+
+REDIS_URL = os.environ.get("CALLCENTER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+POSTGRES_URL = os.environ.get(
+    "CALLCENTER_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def unavailable(what: str) -> None:
+    """Skip locally, fail in CI: a CI run must never pass by not testing."""
+    if in_ci():
+        pytest.fail(f"{what} is required under CI=true but is not available")
+    pytest.skip(f"{what} is not available")
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), 1):
+            return True
+    except OSError:
+        return False
+
+
+def require_redis() -> str:
+    if not _reachable(REDIS_URL, 6379):
+        unavailable(f"Redis at {REDIS_URL}")
+    return REDIS_URL
+
+
+def require_postgres() -> str:
+    if not _reachable(POSTGRES_URL.replace("+asyncpg", ""), 5432):
+        unavailable(f"PostgreSQL at {POSTGRES_URL}")
+    return POSTGRES_URL
+
+
+def require_sipp() -> str:
+    path = shutil.which("sipp")
+    if path is None:
+        unavailable("sipp (Debian package sip-tester)")
+    assert path is not None
+    return path
+
+
+def require_pjsua2() -> None:
+    try:
+        import pjsua2  # noqa: F401
+    except ImportError:
+        unavailable("pjsua2 (built by scripts/build-pjsua2.sh)")
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def free_udp_tcp_port() -> int:
+    """A port free for both UDP and TCP, as the SIP listener needs."""
+    for _ in range(50):
+        port = free_port(socket.SOCK_DGRAM)
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                s.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+    raise RuntimeError("no free UDP+TCP port")
+
+
+@asynccontextmanager
+async def fresh_postgres_database() -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database for one test, dropped afterwards."""
+    import asyncpg
+
+    base = require_postgres()
+    parts = urlsplit(base.replace("+asyncpg", ""))
+    name = f"cc_test_{uuid.uuid4().hex[:12]}"
+    admin_dsn = parts._replace(path="/" + (parts.path.lstrip("/") or "postgres")).geturl()
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    try:
+        yield parts._replace(scheme="postgresql+asyncpg", path="/" + name).geturl()
+    finally:
+        conn = await asyncpg.connect(admin_dsn)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
