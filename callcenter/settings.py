@@ -109,6 +109,9 @@ class TicketingSettings(_Section):
 
 class PromptSettings(_Section):
     directory: Path = Path("var/prompts")
+    #: Built from this catalogue by `callcenter prompts build`.
+    catalogue: Path = Path("config/prompts.yaml")
+    greeting: str = Field("greeting", min_length=1)
     music_on_hold: Path = Path("/usr/share/asterisk/moh/macroform-cold_day.wav")
 
 

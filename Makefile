@@ -1,0 +1,67 @@
+# The two commands of the README: `make run` and `make test`. Everything they need is
+# installed from here: Debian packages (as root), the venv, pjsua2 built from source.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+CC := $(VENV)/bin/callcenter
+STAMP := $(VENV)/.installed
+
+# Debian packages: the SIP peer for tests, pjproject's build dependencies, the prompt
+# recordings and music on hold, and the tools that make our own prompts.
+APT_PACKAGES := sip-tester swig build-essential pkg-config dpkg-dev xz-utils \
+	libgsm1-dev libspeex-dev libspeexdsp-dev libsrtp2-dev libsamplerate0-dev libssl-dev uuid-dev \
+	asterisk-core-sounds-en-wav asterisk-moh-opsound-wav espeak-ng sox
+
+.PHONY: run test lint unit integration bench system-packages venv pjsua2 prompts db demo services clean
+
+run: venv pjsua2 prompts db demo
+	$(CC) serve
+
+test: venv pjsua2 prompts services lint
+	$(PY) -m pytest -q -p no:cacheprovider tests
+
+lint: venv
+	$(VENV)/bin/ruff check callcenter tests
+	$(VENV)/bin/ruff format --check callcenter tests
+	$(VENV)/bin/mypy callcenter
+
+unit: venv
+	$(PY) -m pytest -q tests/unit
+
+system-packages:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages: $$missing (run make as root once)"; exit 1; fi; \
+		echo "installing Debian packages: $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml | system-packages
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+pjsua2: venv
+	scripts/build-pjsua2.sh $(PY)
+
+prompts: venv
+	$(CC) prompts build
+
+db: venv
+	$(CC) db upgrade
+
+demo: db
+	$(CC) demo load
+
+services: system-packages
+	scripts/test-services.sh
+
+bench: venv pjsua2 prompts
+	$(PY) -m benchmarks.sip_load
+
+clean:
+	rm -rf $(VENV) var

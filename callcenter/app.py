@@ -1,0 +1,193 @@
+"""The composition root: builds every adapter from the settings, wires them, runs, stops.
+
+Nothing else in the code base constructs an adapter; everything receives what it needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import signal
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
+
+from callcenter.acd.acd import Acd
+from callcenter.acd.events import AcdEvent
+from callcenter.api.app import build_app
+from callcenter.api.deps import ApiDeps
+from callcenter.auth.tokens import TokenSigner
+from callcenter.calls.recorder import CallRecorder
+from callcenter.calls.service import CallPolicy, CallService
+from callcenter.clock import SystemClock
+from callcenter.events import EventBus
+from callcenter.ivr.prompts import PromptError, PromptLibrary
+from callcenter.metrics.acd_metrics import AcdMetrics
+from callcenter.metrics.bridge_metrics import BridgeMetrics
+from callcenter.settings import Settings
+from callcenter.softphone_bridge import messages as m
+from callcenter.softphone_bridge.bridge import SipBridge
+from callcenter.ticketing.records import Role
+from callcenter.ticketing.store import SqlTicketStore, open_store
+
+log = logging.getLogger(__name__)
+
+#: SIGTERM to exit: BYE to every call and every record written within this budget.
+SHUTDOWN_SECONDS = 4.5
+
+
+class StartupError(Exception):
+    """Start-up cannot go on; one line for the operator, exit status 2."""
+
+
+@dataclass
+class _Health:
+    ready: bool = False
+
+    def __call__(self) -> bool:
+        return self.ready
+
+
+def _observe_bridge(metrics: BridgeMetrics, service: CallService) -> object:
+    def on_event(event: object) -> None:
+        if isinstance(event, m.InboundCall):
+            metrics.invite_answered(200)
+        elif isinstance(event, m.CallRefused):
+            metrics.refused(event.reason)
+            metrics.invite_answered(event.status_code)
+        if isinstance(event, (m.InboundCall, m.LegEnded)):
+            metrics.set_active_calls(service.active_calls)
+
+    return on_event
+
+
+async def _check_schema(store: SqlTicketStore) -> None:
+    try:
+        await store.agent_accounts()
+    except Exception as exc:
+        raise StartupError(
+            f"the database is not ready ({type(exc).__name__}): run `callcenter db upgrade`"
+        ) from None
+
+
+async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
+    loop = asyncio.get_running_loop()
+    stop = stop or asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    clock = SystemClock()
+    bus = EventBus()
+    health = _Health()
+
+    prompts = PromptLibrary(settings.prompts.directory)
+    try:
+        prompts.require([settings.prompts.greeting])
+    except PromptError as exc:
+        raise StartupError(str(exc)) from None
+    if not settings.prompts.music_on_hold.is_file():
+        raise StartupError(
+            f"prompts.music_on_hold: no file {settings.prompts.music_on_hold}"
+            " (Debian package asterisk-moh-opsound-wav)"
+        )
+
+    store = open_store(settings.database.url, settings.ticketing.default_region)
+    try:
+        await _check_schema(store)
+        recovered = await store.recover_interrupted_calls(_now_utc(clock))
+        if recovered:
+            log.warning("closed %d call records left in progress by a previous run", recovered)
+
+        acd = Acd([q.to_domain() for q in settings.acd.queues], clock, bus.publish)
+        endpoints: dict[str, str] = {}
+        for account in await store.agent_accounts():
+            if account.role is not Role.AGENT:
+                continue
+            queues = [q for q in account.queues if q in acd.queue_names]
+            acd.add_agent(account.username, queues)
+            if account.sip_uri:
+                endpoints[account.username] = account.sip_uri
+
+        registry = CollectorRegistry()
+        ProcessCollector(registry=registry)
+        PlatformCollector(registry=registry)
+        GCCollector(registry=registry)
+        acd_metrics = AcdMetrics(registry, acd, clock)
+        bus.subscribe(AcdEvent, acd_metrics.on_event)
+        bridge_metrics = BridgeMetrics(registry)
+
+        recorder = CallRecorder()
+        bridge = SipBridge(settings.sip, settings.prompts.music_on_hold, bus.publish)
+        service = CallService(
+            acd=acd,
+            bus=bus,
+            telephony=bridge,
+            store=store,
+            recorder=recorder,
+            prompts=prompts,
+            policy=CallPolicy(
+                default_region=settings.ticketing.default_region,
+                attach_window_hours=settings.ticketing.attach_window_hours,
+                default_queue=settings.acd.default_queue,
+                greeting=settings.prompts.greeting,
+            ),
+            clock=clock,
+            agent_endpoints=endpoints,
+        )
+        bus.subscribe(object, _observe_bridge(bridge_metrics, service))  # type: ignore[arg-type]
+
+        secret = settings.auth.token_secret.get_secret_value().encode()
+        if not secret:
+            log.warning("auth.token_secret is empty: tokens last only as long as this process")
+            secret = secrets.token_bytes(32)
+        tokens = TokenSigner(secret, settings.auth.token_ttl_seconds, clock)
+        app = build_app(ApiDeps(acd, store, tokens, registry, clock, health))
+        runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, settings.http.host, settings.http.port)
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise StartupError(f"http.port: cannot listen on {settings.http.port}: {exc.strerror}") from None
+
+        tasks = [
+            asyncio.create_task(recorder.run(), name="call-recorder"),
+            asyncio.create_task(service.run_timers(), name="acd-timers"),
+        ]
+        try:
+            try:
+                await bridge.start()
+            except Exception as exc:
+                raise StartupError(f"sip: the SIP bridge did not start: {exc}") from None
+            health.ready = True
+            log.info(
+                "call center ready: SIP %s:%d, HTTP %s:%d",
+                settings.sip.host, settings.sip.port, settings.http.host, settings.http.port,
+            )
+            await stop.wait()
+            log.info("stopping: refusing new calls, hanging up %d", service.active_calls)
+            health.ready = False
+            service.shutting_down = True
+            deadline = loop.time() + SHUTDOWN_SECONDS
+            await bridge.stop()
+            await asyncio.sleep(0.05)  # let the last bridge events reach the loop
+            await recorder.drain(max(0.5, deadline - loop.time()))
+        finally:
+            await service.close()
+            for task in reversed(tasks):
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await bridge.stop()
+            await runner.cleanup()
+    finally:
+        await store.close()
+    log.info("stopped")
+    return 0
+
+
+def _now_utc(clock: SystemClock) -> datetime:
+    return datetime.fromtimestamp(clock.now(), UTC)

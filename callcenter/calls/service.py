@@ -1,0 +1,326 @@
+"""One hotline call from INVITE to BYE: IVR, queue, offer to an agent's phone, records.
+
+Reacts to events only (bridge events and ACD events from the bus) and answers with
+bridge commands and ACD operations; it holds the mapping between our call, its legs and
+the agent, nothing else. All of it runs on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from callcenter.acd import events as acd_ev
+from callcenter.acd.acd import Acd
+from callcenter.acd.model import CallPhase, OfferFailure
+from callcenter.clock import Clock
+from callcenter.events import EventBus
+from callcenter.ivr.flow import CallerProfile, Enqueue, GreetingThenQueue, IvrAction, Play
+from callcenter.ivr.prompts import PromptLibrary
+from callcenter.softphone_bridge import messages as m
+from callcenter.ticketing.phone import normalise
+from callcenter.ticketing.records import CallOutcome, Employee, TicketStore
+
+from .recorder import CallRecorder
+
+log = logging.getLogger(__name__)
+
+#: How long the IVR waits for the caller lookup before routing the call as unknown.
+IDENTIFY_TIMEOUT_SECONDS = 2.0
+
+
+class Telephony(Protocol):
+    def send(self, command: m.Command) -> None: ...
+
+
+def offer_failure(status_code: int) -> OfferFailure:
+    """Map the agent phone's final SIP answer to why the offer failed."""
+    if status_code in (486, 600):
+        return OfferFailure.BUSY
+    if status_code == 603:
+        return OfferFailure.REJECTED
+    if status_code in (408, 480, 487):
+        return OfferFailure.NO_ANSWER
+    return OfferFailure.UNREACHABLE
+
+
+@dataclass
+class HotlineCall:
+    call_id: str  # the caller's leg id
+    caller: str
+    arrived_at: float
+    flow: GreetingThenQueue
+    identified: asyncio.Event = field(default_factory=asyncio.Event)
+    employee: Employee | None = None
+    queued: bool = False
+    ended: bool = False
+    agent_leg: str | None = None
+    agent_id: str | None = None
+    media: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CallPolicy:
+    default_region: str
+    attach_window_hours: float
+    default_queue: str
+    greeting: str
+
+
+def _utc(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
+class CallService:
+    def __init__(
+        self,
+        *,
+        acd: Acd,
+        bus: EventBus,
+        telephony: Telephony,
+        store: TicketStore,
+        recorder: CallRecorder,
+        prompts: PromptLibrary,
+        policy: CallPolicy,
+        clock: Clock,
+        agent_endpoints: dict[str, str],
+    ) -> None:
+        self._acd = acd
+        self._telephony = telephony
+        self._store = store
+        self._recorder = recorder
+        self._prompts = prompts
+        self._policy = policy
+        self._clock = clock
+        self._endpoints = agent_endpoints
+        self._calls: dict[str, HotlineCall] = {}
+        self._agent_legs: dict[str, HotlineCall] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.shutting_down = False
+        bus.subscribe(m.InboundCall, self._on_inbound)
+        bus.subscribe(m.PromptFinished, self._on_prompt_finished)
+        bus.subscribe(m.LegAnswered, self._on_leg_answered)
+        bus.subscribe(m.LegEnded, self._on_leg_ended)
+        bus.subscribe(acd_ev.CallOffered, self._on_offered)
+        bus.subscribe(acd_ev.OfferWithdrawn, self._on_offer_withdrawn)
+        bus.subscribe(acd_ev.CallEnqueued, self._on_enqueued)
+        bus.subscribe(acd_ev.CallAnswered, self._on_answered)
+        bus.subscribe(acd_ev.CallAbandoned, self._on_abandoned)
+
+    @property
+    def active_calls(self) -> int:
+        return len(self._calls)
+
+    # ----- owned background work ---------------------------------------------------
+
+    def _spawn(self, coro: object, name: str) -> None:
+        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro, name=name)  # type: ignore[arg-type]
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("call task %s failed", task.get_name(), exc_info=task.exception())
+
+    async def run_timers(self, interval: float = 0.2) -> None:
+        """Ring-no-answer and wrap-up end are the ACD's; time reaches it from here."""
+        while True:
+            await asyncio.sleep(interval)
+            self._acd.tick()
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # ----- bridge events -------------------------------------------------------------
+
+    def _on_inbound(self, event: m.InboundCall) -> None:
+        raw = event.caller_user or "anonymous"
+        caller = normalise(raw, self._policy.default_region) or raw
+        call = HotlineCall(
+            event.leg_id,
+            caller,
+            self._clock.now(),
+            GreetingThenQueue(self._policy.default_queue, self._policy.greeting),
+        )
+        self._calls[call.call_id] = call
+        self._telephony.send(m.Answer(call.call_id))
+        self._perform(call, call.flow.start())
+        self._spawn(self._identify(call), f"identify-{call.call_id}")
+        store, sip_call_id = self._store, event.sip_call_id
+
+        async def write() -> None:
+            # Queued first so that every later update finds the record; waits for the lookup.
+            await call.identified.wait()
+            await store.open_call_record(
+                call.call_id,
+                sip_call_id,
+                call.caller,
+                call.employee.id if call.employee else None,
+                _utc(call.arrived_at),
+            )
+
+        self._recorder.submit(f"arrival of {call.call_id}", write)
+
+    async def _identify(self, call: HotlineCall) -> None:
+        try:
+            found = await self._store.find_employees_by_phone(call.caller)
+            if len(found) == 1:
+                call.employee = found[0]
+        except Exception:
+            log.exception("caller lookup failed for %s; serving as unknown", call.caller)
+        finally:
+            call.identified.set()
+
+    def _on_prompt_finished(self, event: m.PromptFinished) -> None:
+        call = self._calls.get(event.leg_id)
+        if call is not None and not call.ended:
+            self._spawn(self._after_prompt(call, event), f"ivr-{call.call_id}")
+
+    async def _after_prompt(self, call: HotlineCall, event: m.PromptFinished) -> None:
+        try:
+            await asyncio.wait_for(call.identified.wait(), IDENTIFY_TIMEOUT_SECONDS)
+        except TimeoutError:
+            log.warning("caller lookup for %s is slow; routing as unknown", call.caller)
+        if call.ended:
+            return
+        employee = call.employee
+        profile = CallerProfile(known=employee is not None, vip=bool(employee and employee.vip))
+        self._perform(call, call.flow.prompt_finished(self._prompts.name_of(event.path), profile))
+
+    def _perform(self, call: HotlineCall, actions: list[IvrAction]) -> None:
+        for action in actions:
+            if isinstance(action, Play):
+                self._telephony.send(m.PlayPrompt(call.call_id, self._prompts.path(action.prompt)))
+            elif isinstance(action, Enqueue):
+                self._telephony.send(m.PlayMusic(call.call_id))
+                call.queued = True
+                self._acd.enqueue(call.call_id, action.queue, call.caller, action.priority)
+
+    def _on_leg_answered(self, event: m.LegAnswered) -> None:
+        call = self._agent_legs.get(event.leg_id)
+        if call is None or call.ended or call.agent_leg != event.leg_id:
+            return
+        acd_call = self._acd.call(call.call_id) if self._acd.has_call(call.call_id) else None
+        if acd_call is None or acd_call.phase is not CallPhase.OFFERED:
+            self._telephony.send(m.Hangup(event.leg_id))  # answered too late
+            return
+        self._telephony.send(m.Connect(call.call_id, event.leg_id))
+        self._acd.answered(call.call_id)
+
+    def _on_leg_ended(self, event: m.LegEnded) -> None:
+        agent_call = self._agent_legs.pop(event.leg_id, None)
+        if agent_call is not None:
+            self._agent_leg_ended(agent_call, event)
+            return
+        call = self._calls.get(event.leg_id)
+        if call is None:
+            return
+        call.ended = True
+        call.media.update({f"caller_{k}": v for k, v in event.media.items()})
+        outcome: CallOutcome | None = None
+        if self._acd.has_call(call.call_id):
+            connected = self._acd.call(call.call_id).phase is CallPhase.CONNECTED
+            if connected and call.agent_leg is not None:
+                self._telephony.send(m.Hangup(call.agent_leg))
+            # An abandon (the offer, if any, is withdrawn) or the end of a connected call.
+            self._acd.hangup(call.call_id)
+        elif not call.queued:
+            outcome = CallOutcome.INTERRUPTED if self.shutting_down else CallOutcome.IVR_HANGUP
+        del self._calls[event.leg_id]
+        self._write(call, ended_at=_utc(self._clock.now()), outcome=outcome, media=dict(call.media))
+
+    def _agent_leg_ended(self, call: HotlineCall, event: m.LegEnded) -> None:
+        call.media.update({f"agent_{k}": v for k, v in event.media.items()})
+        if call.agent_leg != event.leg_id:
+            if call.ended:  # the caller hung up first; complete the media figures
+                self._write(call, media=dict(call.media))
+            return
+        call.agent_leg = None
+        if call.ended:
+            self._write(call, media=dict(call.media))
+            return
+        if not event.was_answered:
+            acd_call = self._acd.call(call.call_id)
+            if acd_call.phase is CallPhase.OFFERED:
+                self._acd.offer_failed(call.call_id, offer_failure(event.status_code))
+            return
+        # The agent hung up: end the caller's leg; its LegEnded completes the record.
+        self._telephony.send(m.Hangup(call.call_id))
+
+    # ----- ACD events ----------------------------------------------------------------
+
+    def _on_offered(self, event: acd_ev.CallOffered) -> None:
+        call = self._calls.get(event.call_id)
+        if call is None:
+            return
+        uri = self._endpoints.get(event.agent_id)
+        if uri is None:
+            log.warning("agent %s has no phone to offer calls to", event.agent_id)
+            self._acd.offer_failed(event.call_id, OfferFailure.UNREACHABLE)
+            return
+        leg_id = str(uuid.uuid4())
+        call.agent_leg, call.agent_id = leg_id, event.agent_id
+        self._agent_legs[leg_id] = call
+        self._telephony.send(m.Dial(leg_id, uri, call.caller))
+
+    def _on_offer_withdrawn(self, event: acd_ev.OfferWithdrawn) -> None:
+        call = self._calls.get(event.call_id)
+        if call is None or call.agent_leg is None:
+            return
+        if event.reason is OfferFailure.NO_ANSWER or event.reason is None:
+            # Ring timeout or the caller left: stop the agent's phone ringing (CANCEL).
+            self._telephony.send(m.Hangup(call.agent_leg, 487))
+            call.agent_leg = None
+
+    def _on_enqueued(self, event: acd_ev.CallEnqueued) -> None:
+        call = self._calls.get(event.call_id)
+        if call is not None:
+            self._write(call, queue=event.queue, enqueued_at=_utc(event.at))
+
+    def _on_answered(self, event: acd_ev.CallAnswered) -> None:
+        call = self._calls.get(event.call_id)
+        if call is None:
+            return
+        self._write(
+            call,
+            agent=event.agent_id,
+            answered_at=_utc(event.at),
+            pickup_latency_seconds=round(event.wait_seconds, 3),
+            outcome=CallOutcome.ANSWERED,
+        )
+        employee = call.employee
+        if employee is not None:
+            store, policy, now = self._store, self._policy, _utc(event.at)
+
+            async def attach() -> None:
+                await store.attach_call_to_incident(
+                    call.call_id, employee.id, now, policy.attach_window_hours
+                )
+
+            self._recorder.submit(f"incident for {call.call_id}", attach)
+
+    def _on_abandoned(self, event: acd_ev.CallAbandoned) -> None:
+        call = self._calls.get(event.call_id)
+        if call is not None:
+            outcome = CallOutcome.INTERRUPTED if self.shutting_down else CallOutcome.ABANDONED
+            self._write(call, outcome=outcome)
+
+    # ----- records -------------------------------------------------------------------
+
+    def _write(self, call: HotlineCall, **fields: object) -> None:
+        values = {k: v for k, v in fields.items() if v is not None}
+        if not values:
+            return
+        store, call_id = self._store, call.call_id
+
+        async def write() -> None:
+            await store.update_call_record(call_id, **values)  # type: ignore[arg-type]
+
+        self._recorder.submit(f"update of {call_id}", write)

@@ -1,0 +1,98 @@
+"""The `callcenter` command: serve, db upgrade, demo load, prompts build.
+
+Configuration problems print one line and exit 2; no traceback reaches the operator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from callcenter.settings import ConfigError, Settings, load_settings
+
+EXIT_CONFIG = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="callcenter", description=__doc__)
+    parser.add_argument(
+        "--config", type=Path, help="settings file (default: $CALLCENTER_CONFIG or config/callcenter.yaml)"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run the SIP bridge, ACD, API and metrics in one process")
+    db = commands.add_parser("db", help="database schema").add_subparsers(dest="action", required=True)
+    db.add_parser("upgrade", help="apply every migration (Alembic) up to the newest")
+    demo = commands.add_parser("demo", help="demo data").add_subparsers(dest="action", required=True)
+    demo.add_parser("load", help="load Demo Corp, its employees, devices and agents (idempotent)")
+    prompts = commands.add_parser("prompts", help="IVR prompts").add_subparsers(dest="action", required=True)
+    prompts.add_parser("build", help="synthesise and convert the prompts of prompts.catalogue")
+    commands.add_parser("config", help="validate the settings and print them (secrets hidden)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"callcenter: config error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    logging.basicConfig(
+        level=settings.logging.level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for chatty in ("alembic", "aiosqlite", "asyncio"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.root.level))
+    try:
+        return _dispatch(args, settings)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    from callcenter.app import StartupError, serve
+    from callcenter.ivr.prompts import PromptError, build_prompts
+
+    try:
+        if args.command == "serve":
+            return asyncio.run(serve(settings))
+        if args.command == "db":
+            from callcenter.ticketing.migrate import upgrade
+
+            asyncio.run(upgrade(settings.database.url))
+            print("database is at the newest schema")
+            return 0
+        if args.command == "demo":
+            return asyncio.run(_load_demo(settings))
+        if args.command == "prompts":
+            made = build_prompts(settings.prompts.catalogue, settings.prompts.directory)
+            print(f"{made} prompts built in {settings.prompts.directory}")
+            return 0
+        if args.command == "config":
+            print(settings.model_dump_json(indent=2))
+            return 0
+    except (StartupError, PromptError) as exc:
+        print(f"callcenter: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    raise AssertionError(args.command)
+
+
+async def _load_demo(settings: Settings) -> int:
+    from callcenter.ticketing.demo import load_demo
+    from callcenter.ticketing.store import open_store
+
+    store = open_store(settings.database.url, settings.ticketing.default_region)
+    try:
+        await load_demo(store)
+    finally:
+        await store.close()
+    print("demo data loaded: Demo Corp, agents alice and bob, supervisor sue")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

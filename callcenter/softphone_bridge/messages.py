@@ -1,0 +1,108 @@
+"""The bridge's vocabulary: commands the asyncio side sends, events the owner thread returns.
+
+Leg ids are ours (UUID strings), never pjsua2 call ids, which PJSIP reuses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# ----- commands (asyncio -> pjsua2 thread) --------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answer:
+    leg_id: str
+
+
+@dataclass(frozen=True)
+class PlayPrompt:
+    """Play a file once to the leg; PromptFinished follows at its end."""
+
+    leg_id: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class PlayMusic:
+    """Loop music on hold to the leg until something else is connected to it."""
+
+    leg_id: str
+
+
+@dataclass(frozen=True)
+class Dial:
+    """Place an outbound leg (an agent's phone)."""
+
+    leg_id: str
+    uri: str
+    caller: str
+
+
+@dataclass(frozen=True)
+class Connect:
+    """Bridge two legs' audio both ways; whatever played to them stops."""
+
+    leg_a: str
+    leg_b: str
+
+
+@dataclass(frozen=True)
+class Hangup:
+    """End a leg: BYE when up, CANCEL when ringing out, a final response when ringing in."""
+
+    leg_id: str
+    status_code: int = 603
+
+
+Command = Answer | PlayPrompt | PlayMusic | Dial | Connect | Hangup
+
+# ----- events (pjsua2 thread -> asyncio) ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class BridgeStarted:
+    version: str
+    max_calls: int
+
+
+@dataclass(frozen=True)
+class InboundCall:
+    leg_id: str
+    sip_call_id: str
+    caller_user: str | None
+    caller_display: str | None
+    source: str
+
+
+@dataclass(frozen=True)
+class CallRefused:
+    """An INVITE we turned away; reason is one of a bounded set (metrics label)."""
+
+    reason: str  # "trunk", "not_found", "capacity", "shutdown"
+    status_code: int
+    source: str
+
+
+@dataclass(frozen=True)
+class LegAnswered:
+    leg_id: str
+
+
+@dataclass(frozen=True)
+class PromptFinished:
+    leg_id: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class LegEnded:
+    leg_id: str
+    status_code: int  # the last SIP status of the leg (486 busy, 408 timeout, 200 after BYE)
+    reason: str
+    was_answered: bool
+    media: dict[str, int] = field(default_factory=dict)
+
+
+BridgeEvent = BridgeStarted | InboundCall | CallRefused | LegAnswered | PromptFinished | LegEnded

@@ -1,0 +1,536 @@
+"""The one thread that owns PJSIP.
+
+pjsua2 is created, polled (threadCnt=0: no PJSIP worker threads, SIP and RTP are both
+handled in `libHandleEvents` here) and destroyed in this thread; nothing else touches it.
+Commands arrive on a thread-safe queue; events leave through `loop.call_soon_threadsafe`.
+Every pjsua2 Call and player has a Python reference held here until PJSIP is done with
+it, and tear-down runs in the order PJSIP needs: players, calls, then the library.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import gc
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pjsua2 as pj
+
+from callcenter.settings import SipSettings
+from callcenter.softphone_bridge import identity
+from callcenter.softphone_bridge import messages as m
+
+log = logging.getLogger(__name__)
+
+#: How long one poll may block; commands wait at most this long to be picked up.
+POLL_MS = 5
+#: How often the level of what each bridged party hears is sampled (one-way audio check).
+LEVEL_SAMPLE_SECONDS = 0.25
+#: Headroom of pjsua call slots beyond two legs per inbound call (rejections in flight).
+CALL_SLOT_HEADROOM = 16
+
+
+class BridgeStartError(RuntimeError):
+    pass
+
+
+@dataclass
+class _Leg:
+    leg_id: str
+    call: _Call
+    inbound: bool
+    answered: bool = False
+    audio: Any = None  # pj.AudioMedia once media is active
+    #: What the leg should hear: ("prompt", Path) | ("music",) | ("peer", leg_id) | None
+    wanted: tuple[Any, ...] | None = None
+    playing: tuple[Any, ...] | None = None
+    player: Any = None  # the prompt player feeding this leg
+    media: dict[str, int] = field(default_factory=dict)
+
+
+def _guarded(callback: Callable[..., None]) -> Callable[..., None]:
+    """An exception must never unwind into PJSIP's C++ frames: log it and carry on."""
+
+    @functools.wraps(callback)
+    def wrapper(*args: Any) -> None:
+        try:
+            callback(*args)
+        except Exception:
+            log.exception("pjsua2 callback %s failed", callback.__name__)
+
+    return wrapper
+
+
+class _Call(pj.Call):  # type: ignore[misc]
+    """Forwards pjsua2's callbacks to the owner; they run in the owner thread."""
+
+    def __init__(self, owner: PjsuaThread, account: Any, call_id: int = pj.PJSUA_INVALID_ID):
+        super().__init__(account, call_id)
+        self.owner = owner
+        self.leg_id: str | None = None
+
+    @_guarded
+    def onCallState(self, prm: Any) -> None:
+        self.owner._on_call_state(self)
+
+    @_guarded
+    def onCallMediaState(self, prm: Any) -> None:
+        self.owner._on_media_state(self)
+
+    @_guarded
+    def onStreamDestroyed(self, prm: Any) -> None:
+        self.owner._on_stream_destroyed(self, prm.streamIdx)
+
+
+class _Account(pj.Account):  # type: ignore[misc]
+    def __init__(self, owner: PjsuaThread) -> None:
+        super().__init__()
+        self.owner = owner
+
+    @_guarded
+    def onIncomingCall(self, prm: Any) -> None:
+        self.owner._on_incoming_call(self, prm)
+
+
+class _Player(pj.AudioMediaPlayer):  # type: ignore[misc]
+    """A prompt player; its end-of-file callback may come from the media clock thread."""
+
+    def __init__(self, owner: PjsuaThread, leg_id: str, path: Path) -> None:
+        super().__init__()
+        self.owner, self.leg_id, self.path = owner, leg_id, path
+
+    @_guarded
+    def onEof2(self) -> None:
+        self.owner._eof.put((self.leg_id, self.path))
+
+
+class _LogWriter(pj.LogWriter):  # type: ignore[misc]
+    def write(self, entry: Any) -> None:
+        log.debug("pjsip: %s", entry.msg.rstrip())
+
+
+class PjsuaThread:
+    def __init__(
+        self,
+        settings: SipSettings,
+        music_on_hold: Path,
+        loop: asyncio.AbstractEventLoop,
+        on_event: Callable[[m.BridgeEvent], None],
+    ) -> None:
+        self._settings = settings
+        self._music_path = music_on_hold
+        self._loop = loop
+        self._on_event = on_event
+        self._commands: queue.SimpleQueue[m.Command] = queue.SimpleQueue()
+        self._eof: queue.SimpleQueue[tuple[str, Path]] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="pjsua", daemon=True)
+        self._started = threading.Event()
+        self._start_error: BaseException | None = None
+        self._stopping = threading.Event()
+        self._accepting = True
+        self._next_level_sample = 0.0
+        self._legs: dict[str, _Leg] = {}
+        self._calls: list[_Call] = []  # every pjsua2 Call alive in PJSIP, leg or not
+        self._graveyard: list[Any] = []  # released after the callback that ended them
+        self._ep: Any = None
+        self._account: Any = None
+        self._music: Any = None
+        self._log_writer: Any = None
+        self.max_calls = settings.max_calls
+
+    # ----- asyncio side --------------------------------------------------------------
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Start the thread and wait until the SIP transports listen (blocking)."""
+        self._thread.start()
+        if not self._started.wait(timeout):
+            raise BridgeStartError("the SIP stack did not start in time")
+        if self._start_error is not None:
+            raise BridgeStartError(str(self._start_error)) from self._start_error
+
+    def send(self, command: m.Command) -> None:
+        self._commands.put(command)
+
+    def stop_accepting(self) -> None:
+        """New INVITEs get 503 from now on; calls in progress go on."""
+        self._accepting = False
+
+    def stop(self, timeout: float = 4.0) -> None:
+        """Hang up every leg, wait for PJSIP to finish them, destroy the library (blocking)."""
+        self._accepting = False
+        self._stop_deadline = time.monotonic() + timeout
+        self._stopping.set()
+        self._thread.join(timeout + 2.0)
+
+    # ----- the owner thread ----------------------------------------------------------
+
+    def _emit(self, event: m.BridgeEvent) -> None:
+        try:
+            self._loop.call_soon_threadsafe(self._on_event, event)
+        except RuntimeError:
+            log.warning("event loop closed; dropped %r", event)
+
+    def _run(self) -> None:
+        try:
+            self._init_library()
+        except BaseException as exc:  # noqa: BLE001 - reported to start()
+            self._start_error = exc
+            self._destroy_library()
+            self._started.set()
+            return
+        self._started.set()
+        try:
+            while not self._stopping.is_set():
+                self._poll_once()
+            self._shutdown_calls()
+        except BaseException:
+            log.exception("the SIP thread failed")
+        finally:
+            self._destroy_library()
+
+    def _poll_once(self) -> None:
+        self._drain_commands()
+        self._drain_eof()
+        self._ep.libHandleEvents(POLL_MS)
+        self._graveyard.clear()
+        now = time.monotonic()
+        if now >= self._next_level_sample:
+            self._next_level_sample = now + LEVEL_SAMPLE_SECONDS
+            self._sample_levels()
+
+    def _sample_levels(self) -> None:
+        """Remember the loudest the other party sounded to each bridged leg.
+
+        A bridged leg whose peak stays 0 heard nothing: one-way audio, visible in the
+        call record instead of only in a complaint.
+        """
+        for leg in self._legs.values():
+            if leg.audio is not None and leg.playing is not None and leg.playing[0] == "peer":
+                level = int(leg.audio.getTxLevel())
+                leg.media["heard_level_peak"] = max(leg.media.get("heard_level_peak", 0), level)
+
+    def _init_library(self) -> None:
+        s = self._settings
+        ep = pj.Endpoint()
+        ep.libCreate()
+        self._ep = ep
+        cfg = pj.EpConfig()
+        cfg.uaConfig.threadCnt = 0
+        cfg.uaConfig.mainThreadOnly = False
+        cfg.uaConfig.maxCalls = min(2 * s.max_calls + CALL_SLOT_HEADROOM, 1024)
+        cfg.uaConfig.userAgent = s.user_agent
+        cfg.medConfig.threadCnt = 0
+        cfg.medConfig.clockRate = s.clock_rate
+        cfg.medConfig.sndClockRate = s.clock_rate
+        cfg.medConfig.noVad = True
+        cfg.medConfig.sndAutoCloseTime = -1
+        cfg.logConfig.level = s.log_level
+        cfg.logConfig.consoleLevel = s.log_level
+        self._log_writer = _LogWriter()
+        cfg.logConfig.writer = self._log_writer
+        ep.libInit(cfg)
+        for kind in s.transports:
+            tcfg = pj.TransportConfig()
+            tcfg.port = s.port
+            tcfg.boundAddress = s.host
+            ep.transportCreate(
+                pj.PJSIP_TRANSPORT_UDP if kind == "udp" else pj.PJSIP_TRANSPORT_TCP, tcfg
+            )
+        ep.libStart()
+        ep.audDevManager().setNullDev()
+        acfg = pj.AccountConfig()
+        acfg.idUri = f"sip:{s.hotline_user}@{s.host}:{s.port}"
+        acfg.mediaConfig.transportConfig.port = s.rtp_port
+        acfg.mediaConfig.transportConfig.portRange = s.rtp_port_range
+        acfg.mediaConfig.transportConfig.boundAddress = s.host
+        account = _Account(self)
+        account.create(acfg, True)
+        self._account = account
+        self._music = pj.AudioMediaPlayer()
+        self._music.createPlayer(str(self._music_path), 0)  # loops
+        version = ep.libVersion().full
+        log.info("SIP bridge up: PJSIP %s on %s:%d %s", version, s.host, s.port, s.transports)
+        self._emit(m.BridgeStarted(version, s.max_calls))
+
+    # ----- inbound INVITEs -----------------------------------------------------------
+
+    def _on_incoming_call(self, account: Any, prm: Any) -> None:
+        call = _Call(self, account, prm.callId)
+        self._calls.append(call)
+        rdata = prm.rdata
+        source = identity.source_host(rdata.srcAddress)
+        message = rdata.wholeMsg
+        refusal = self._refusal(source, message)
+        if refusal is not None:
+            reason, code = refusal
+            headers = {"Retry-After": str(self._settings.retry_after_seconds)} if code == 503 else {}
+            self._respond(call, code, headers)
+            if reason == "trunk":
+                log.warning("refused SIP INVITE from %s: not a configured trunk", rdata.srcAddress)
+            self._emit(m.CallRefused(reason, code, source))
+            return
+        leg_id = str(uuid.uuid4())
+        call.leg_id = leg_id
+        self._legs[leg_id] = _Leg(leg_id, call, inbound=True)
+        caller = identity.caller_identity(message)
+        headers_found = identity.headers(message)
+        sip_call_id = (headers_found.get("call-id") or [""])[0]
+        self._respond(call, 180)
+        self._emit(
+            m.InboundCall(
+                leg_id,
+                sip_call_id,
+                caller.user if caller else None,
+                caller.display if caller else None,
+                source,
+            )
+        )
+
+    def _refusal(self, source: str, message: str) -> tuple[str, int] | None:
+        try:
+            allowed = self._settings.allows(source)
+        except ValueError:
+            allowed = False
+        if not allowed:
+            return ("trunk", 403)
+        if not self._accepting:
+            return ("shutdown", 503)
+        if identity.request_user(message) != self._settings.hotline_user:
+            return ("not_found", 404)
+        inbound = sum(1 for leg in self._legs.values() if leg.inbound)
+        if inbound >= self._settings.max_calls:
+            return ("capacity", 503)
+        return None
+
+    def _respond(self, call: _Call, code: int, headers: dict[str, str] | None = None) -> None:
+        op = pj.CallOpParam()
+        op.statusCode = code
+        for name, value in (headers or {}).items():
+            header = pj.SipHeader()
+            header.hName, header.hValue = name, value
+            op.txOption.headers.append(header)
+        if code >= 300:
+            call.hangup(op)
+        else:
+            call.answer(op)
+
+    # ----- commands ------------------------------------------------------------------
+
+    def _drain_commands(self) -> None:
+        while True:
+            try:
+                command = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                self._execute(command)
+            except Exception:
+                # One failed command (a leg that just hung up) must not stop the bridge.
+                log.exception("SIP command %r failed", command)
+
+    def _execute(self, command: m.Command) -> None:
+        if isinstance(command, m.Dial):
+            self._dial(command)
+            return
+        leg = self._legs.get(command.leg_a if isinstance(command, m.Connect) else command.leg_id)
+        if leg is None:
+            log.debug("command for a leg already gone: %r", command)
+            return
+        if isinstance(command, m.Answer):
+            self._respond(leg.call, 200)
+        elif isinstance(command, m.PlayPrompt):
+            self._want(leg, ("prompt", command.path))
+        elif isinstance(command, m.PlayMusic):
+            self._want(leg, ("music",))
+        elif isinstance(command, m.Connect):
+            other = self._legs.get(command.leg_b)
+            if other is None:
+                return
+            self._want(leg, ("peer", other.leg_id))
+            self._want(other, ("peer", leg.leg_id))
+        elif isinstance(command, m.Hangup):
+            op = pj.CallOpParam()
+            op.statusCode = command.status_code
+            leg.call.hangup(op)
+
+    def _dial(self, command: m.Dial) -> None:
+        call = _Call(self, self._account)
+        call.leg_id = command.leg_id
+        leg = _Leg(command.leg_id, call, inbound=False)
+        self._legs[command.leg_id] = leg
+        self._calls.append(call)
+        op = pj.CallOpParam(True)
+        header = pj.SipHeader()
+        header.hName, header.hValue = "X-Hotline-Caller", command.caller or "unknown"
+        op.txOption.headers.append(header)
+        try:
+            call.makeCall(command.uri, op)
+        except Exception as exc:
+            log.warning("could not dial %s: %s", command.uri, exc)
+            del self._legs[command.leg_id]
+            self._calls.remove(call)
+            self._graveyard.append(call)
+            self._emit(m.LegEnded(command.leg_id, 500, "dial failed", False))
+
+    # ----- audio routing -------------------------------------------------------------
+
+    def _want(self, leg: _Leg, source: tuple[Any, ...]) -> None:
+        leg.wanted = source
+        self._apply_audio(leg)
+
+    def _apply_audio(self, leg: _Leg) -> None:
+        """Make what the leg hears match what was asked, once its media is up."""
+        if leg.audio is None or leg.playing == leg.wanted:
+            return
+        self._silence(leg)
+        wanted = leg.wanted
+        if wanted is None:
+            return
+        if wanted[0] == "prompt":
+            player = _Player(self, leg.leg_id, wanted[1])
+            player.createPlayer(str(wanted[1]), pj.PJMEDIA_FILE_NO_LOOP)
+            player.startTransmit(leg.audio)
+            leg.player = player
+        elif wanted[0] == "music":
+            self._music.startTransmit(leg.audio)
+        elif wanted[0] == "peer":
+            peer = self._legs.get(wanted[1])
+            if peer is None or peer.audio is None:
+                return  # connected when the peer's media comes up
+            peer.audio.startTransmit(leg.audio)
+        leg.playing = wanted
+
+    def _silence(self, leg: _Leg) -> None:
+        playing, leg.playing = leg.playing, None
+        if playing is None or leg.audio is None:
+            return
+        source: Any = None
+        if playing[0] == "prompt":
+            source = leg.player
+            if leg.player is not None:
+                self._graveyard.append(leg.player)
+                leg.player = None
+        elif playing[0] == "music":
+            source = self._music
+        elif playing[0] == "peer":
+            peer = self._legs.get(playing[1])
+            source = peer.audio if peer is not None else None
+        if source is not None:
+            try:
+                source.stopTransmit(leg.audio)
+            except pj.Error:
+                pass  # either port already left the bridge with its call
+
+    def _drain_eof(self) -> None:
+        while True:
+            try:
+                leg_id, path = self._eof.get_nowait()
+            except queue.Empty:
+                return
+            leg = self._legs.get(leg_id)
+            if leg is not None and leg.playing == ("prompt", path):
+                self._silence(leg)
+                leg.wanted = None
+            self._emit(m.PromptFinished(leg_id, path))
+
+    # ----- pjsua2 callbacks ----------------------------------------------------------
+
+    def _on_media_state(self, call: _Call) -> None:
+        leg = self._legs.get(call.leg_id or "")
+        if leg is None:
+            return
+        info = call.getInfo()
+        audio = None
+        for media in info.media:
+            if media.type == pj.PJMEDIA_TYPE_AUDIO and media.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
+                audio = call.getAudioMedia(media.index)
+                break
+        leg.audio, leg.playing = audio, None
+        self._apply_audio(leg)
+        # A peer waiting for this leg's media can now be connected too.
+        for other in self._legs.values():
+            if other.wanted == ("peer", leg.leg_id) and other.playing != other.wanted:
+                self._apply_audio(other)
+
+    def _on_stream_destroyed(self, call: _Call, index: int) -> None:
+        leg = self._legs.get(call.leg_id or "")
+        if leg is None:
+            return
+        try:
+            stat = call.getStreamStat(index)
+        except Exception:
+            return
+        leg.media["rx_packets"] = int(stat.rtcp.rxStat.pkt)
+        leg.media["tx_packets"] = int(stat.rtcp.txStat.pkt)
+
+    def _on_call_state(self, call: _Call) -> None:
+        info = call.getInfo()
+        leg = self._legs.get(call.leg_id or "")
+        if info.state == pj.PJSIP_INV_STATE_CONFIRMED and leg is not None and not leg.answered:
+            leg.answered = True
+            self._emit(m.LegAnswered(leg.leg_id))
+        if info.state != pj.PJSIP_INV_STATE_DISCONNECTED:
+            return
+        self._calls.remove(call)
+        self._graveyard.append(call)
+        if leg is None:
+            return
+        del self._legs[leg.leg_id]
+        # PJSIP has already taken the call's port off the bridge: only drop our references.
+        if leg.player is not None:
+            self._graveyard.append(leg.player)
+        leg.player = leg.audio = leg.playing = None
+        for other in self._legs.values():
+            if other.playing == ("peer", leg.leg_id):
+                other.playing = None
+        self._emit(
+            m.LegEnded(
+                leg.leg_id, int(info.lastStatusCode), str(info.lastReason), leg.answered, leg.media
+            )
+        )
+
+    # ----- tear-down -----------------------------------------------------------------
+
+    def _shutdown_calls(self) -> None:
+        """BYE to every answered leg, CANCEL or 503 to the others, then wait for PJSIP."""
+        for leg in list(self._legs.values()):
+            op = pj.CallOpParam()
+            op.statusCode = 503 if leg.inbound and not leg.answered else 603
+            try:
+                leg.call.hangup(op)
+            except Exception:
+                log.exception("hang-up of %s failed during shutdown", leg.leg_id)
+        deadline = getattr(self, "_stop_deadline", time.monotonic() + 3.0)
+        while self._calls and time.monotonic() < deadline:
+            self._drain_eof()
+            self._ep.libHandleEvents(POLL_MS)
+            self._graveyard.clear()
+        if self._calls:
+            log.warning("%d calls still up at shutdown; destroying them", len(self._calls))
+
+    def _destroy_library(self) -> None:
+        if self._ep is None:
+            return
+        # Ports first (players), then calls, then the account and the library.
+        for leg in self._legs.values():
+            leg.player = None
+            leg.audio = None
+        self._music = None
+        self._legs.clear()
+        self._graveyard.clear()
+        self._calls.clear()
+        self._account = None
+        gc.collect()  # wrappers in reference cycles must die while the library still lives
+        try:
+            self._ep.libDestroy()
+        except Exception:
+            log.exception("libDestroy failed")
+        self._ep = None

@@ -1,0 +1,256 @@
+"""A real `callcenter serve` on free ports, and SIPp phones around it, for integration tests."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from tests.services import free_port, free_udp_tcp_port, require_pjsua2, require_sipp
+
+ROOT = Path(__file__).resolve().parents[2]
+SIPP_DIR = ROOT / "tests" / "sipp"
+PROMPTS = ROOT / "var" / "prompts"
+DEMO_NUMBER = "+862088881001"
+
+
+@dataclass
+class Server:
+    """One call-center process; `agents` maps demo agent usernames to their SIPp ports."""
+
+    database_url: str
+    workdir: Path
+    sip_port: int = field(default_factory=free_udp_tcp_port)
+    http_port: int = field(default_factory=free_port)
+    agents: dict[str, int] = field(default_factory=dict)
+    extra_env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+    _log_file: Any = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CALLCENTER_")}
+        env.update(
+            CALLCENTER_CONFIG=str(ROOT / "config" / "callcenter.yaml"),
+            CALLCENTER_DATABASE_URL=self.database_url,
+            CALLCENTER_SIP_PORT=str(self.sip_port),
+            CALLCENTER_SIP_RTP_PORT=str(free_port()),
+            CALLCENTER_SIP_RTP_PORT_RANGE="2000",
+            CALLCENTER_HTTP_PORT=str(self.http_port),
+            CALLCENTER_PROMPTS_DIRECTORY=str(PROMPTS),
+            CALLCENTER_PROMPTS_CATALOGUE=str(ROOT / "config" / "prompts.yaml"),
+            CALLCENTER_PROMPTS_GREETING="thank_you_for_holding",
+            CALLCENTER_AUTH_TOKEN_SECRET="integration-test-secret",
+            CALLCENTER_LOGGING_LEVEL="DEBUG",
+        )
+        env.update(self.extra_env)
+        return env
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "callcenter", *args],
+            env=self.env(),
+            cwd=self.workdir,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    async def prepare(self) -> None:
+        """Migrate, load the demo data and point the demo agents at our SIPp phones."""
+        for args in (("db", "upgrade"), ("demo", "load"), ("prompts", "build")):
+            done = self.cli(*args)
+            assert done.returncode == 0, done.stderr
+        engine = create_async_engine(self.database_url)
+        try:
+            async with engine.begin() as conn:
+                for username in ("alice", "bob"):
+                    port = self.agents.setdefault(username, free_udp_tcp_port())
+                    await conn.execute(
+                        text("UPDATE agent SET sip_uri = :uri WHERE username = :u"),
+                        {"uri": f"sip:{username}@127.0.0.1:{port}", "u": username},
+                    )
+        finally:
+            await engine.dispose()
+
+    async def start(self) -> None:
+        require_pjsua2()
+        self._log_file = (self.workdir / "server.log").open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "callcenter", "serve"],
+            env=self.env(),
+            cwd=self.workdir,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        async with aiohttp.ClientSession() as session:
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    raise AssertionError(f"server exited early:\n{self.log()}")
+                try:
+                    async with session.get(self.base_url + "/healthz") as resp:
+                        if resp.status == 200:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.1)
+        raise AssertionError(f"server did not become healthy:\n{self.log()}")
+
+    def log(self) -> str:
+        path = self.workdir / "server.log"
+        return path.read_text(errors="replace")[-20000:] if path.exists() else ""
+
+    async def stop(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 10) -> int:
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        try:
+            return await asyncio.to_thread(self.process.wait, timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise AssertionError(f"server did not stop within {timeout} s") from None
+        finally:
+            if self._log_file is not None:
+                self._log_file.close()
+
+    # ----- REST -----
+
+    async def request(
+        self, method: str, path: str, token: str | None = None, body: Any = None
+    ) -> tuple[int, Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        async with (
+            aiohttp.ClientSession() as session,
+            session.request(method, self.base_url + path, json=body, headers=headers) as resp,
+        ):
+            raw = await resp.text()
+            try:
+                return resp.status, json.loads(raw)
+            except json.JSONDecodeError:
+                return resp.status, raw
+
+    async def login(self, username: str, password: str) -> str:
+        status, body = await self.request(
+            "POST", "/api/v1/auth/login", body={"username": username, "password": password}
+        )
+        assert status == 200, body
+        return str(body["token"])
+
+    async def set_state(self, username: str, state: str) -> None:
+        token = await self.login(username, f"{username}-demo")
+        status, body = await self.request(
+            "PUT", f"/api/v1/agents/{username}/state", token, {"state": state}
+        )
+        assert status == 200, body
+
+    async def metrics(self) -> str:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(self.base_url + "/metrics") as resp,
+        ):
+            return await resp.text()
+
+    async def calls(self) -> list[dict[str, Any]]:
+        token = await self.login("sue", "sue-demo")
+        status, body = await self.request("GET", "/api/v1/calls?limit=50", token)
+        assert status == 200, body
+        return list(body["calls"])
+
+
+def metric_value(exposition: str, name: str, **labels: str) -> float | None:
+    want = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    for line in exposition.splitlines():
+        if line.startswith("#"):
+            continue
+        metric, _, value = line.rpartition(" ")
+        base, _, label_part = metric.partition("{")
+        if base != name:
+            continue
+        found = ",".join(sorted(label_part.rstrip("}").split(","))) if label_part else ""
+        if found == want:
+            return float(value)
+    return None
+
+
+@dataclass
+class Sipp:
+    """One SIPp process playing a scenario from tests/sipp."""
+
+    scenario: str
+    args: list[str]
+    workdir: Path
+    process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> Sipp:
+        sipp = require_sipp()
+        self.process = await asyncio.create_subprocess_exec(
+            sipp,
+            *self.args,
+            "-sf",
+            str(SIPP_DIR / self.scenario),
+            "-nostdin",
+            "-trace_err",
+            "-trace_msg",
+            cwd=self.workdir,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        return self
+
+    async def wait(self, timeout: float = 60) -> tuple[int, str]:
+        assert self.process is not None
+        try:
+            out, _ = await asyncio.wait_for(self.process.communicate(), timeout)
+        except TimeoutError:
+            self.process.kill()
+            out, _ = await self.process.communicate()
+            return -1, out.decode(errors="replace")[-4000:] + self.traces()
+        return int(self.process.returncode or 0), out.decode(errors="replace")[-4000:]
+
+    def traces(self) -> str:
+        texts = []
+        for path in self.workdir.glob(f"{Path(self.scenario).stem}*_errors.log"):
+            texts.append(path.read_text(errors="replace")[-4000:])
+        return "\n".join(texts)
+
+    async def stop(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
+
+
+def agent_phone(scenario: str, port: int, workdir: Path, calls: int = 1) -> Sipp:
+    return Sipp(
+        scenario,
+        ["-i", "127.0.0.1", "-p", str(port), "-mi", "127.0.0.1", "-mp", str(free_port()),
+         "-m", str(calls), "-timeout", "90s", "-timeout_error"],
+        workdir,
+    )
+
+
+def caller(
+    scenario: str, server: Server, workdir: Path, number: str = DEMO_NUMBER, talk_ms: int = 4000
+) -> Sipp:
+    return Sipp(
+        scenario,
+        [f"127.0.0.1:{server.sip_port}", "-i", "127.0.0.1", "-p", str(free_udp_tcp_port()),
+         "-mi", "127.0.0.1", "-mp", str(free_port()), "-s", "hotline", "-key", "caller", number,
+         "-m", "1", "-d", str(talk_ms), "-timeout", "90s", "-timeout_error"],
+        workdir,
+    )
