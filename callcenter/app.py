@@ -152,7 +152,9 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
             await site.start()
         except OSError as exc:
             await runner.cleanup()
-            raise StartupError(f"http.port: cannot listen on {settings.http.port}: {exc.strerror}") from None
+            raise StartupError(
+                f"http.port: cannot listen on {settings.http.port}: {exc.strerror}"
+            ) from None
 
         tasks = [
             asyncio.create_task(recorder.run(), name="call-recorder"),
@@ -166,7 +168,10 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
             health.ready = True
             log.info(
                 "call center ready: SIP %s:%d, HTTP %s:%d",
-                settings.sip.host, settings.sip.port, settings.http.host, settings.http.port,
+                settings.sip.host,
+                settings.sip.port,
+                settings.http.host,
+                settings.http.port,
             )
             await stop.wait()
             log.info("stopping: refusing new calls, hanging up %d", service.active_calls)

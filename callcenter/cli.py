@@ -20,15 +20,23 @@ EXIT_CONFIG = 2
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="callcenter", description=__doc__)
     parser.add_argument(
-        "--config", type=Path, help="settings file (default: $CALLCENTER_CONFIG or config/callcenter.yaml)"
+        "--config",
+        type=Path,
+        help="settings file (default: $CALLCENTER_CONFIG or config/callcenter.yaml)",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="run the SIP bridge, ACD, API and metrics in one process")
-    db = commands.add_parser("db", help="database schema").add_subparsers(dest="action", required=True)
+    db = commands.add_parser("db", help="database schema").add_subparsers(
+        dest="action", required=True
+    )
     db.add_parser("upgrade", help="apply every migration (Alembic) up to the newest")
-    demo = commands.add_parser("demo", help="demo data").add_subparsers(dest="action", required=True)
+    demo = commands.add_parser("demo", help="demo data").add_subparsers(
+        dest="action", required=True
+    )
     demo.add_parser("load", help="load Demo Corp, its employees, devices and agents (idempotent)")
-    prompts = commands.add_parser("prompts", help="IVR prompts").add_subparsers(dest="action", required=True)
+    prompts = commands.add_parser("prompts", help="IVR prompts").add_subparsers(
+        dest="action", required=True
+    )
     prompts.add_parser("build", help="synthesise and convert the prompts of prompts.catalogue")
     commands.add_parser("config", help="validate the settings and print them (secrets hidden)")
     return parser

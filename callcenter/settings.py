@@ -49,7 +49,9 @@ class SipSettings(_Section):
     user_agent: str = "callcenter"
     log_level: int = Field(1, ge=0, le=6)
     trunks: list[Trunk] = Field(
-        default_factory=lambda: [Trunk(name="loopback", networks=[ipaddress.ip_network("127.0.0.0/8")])],
+        default_factory=lambda: [
+            Trunk(name="loopback", networks=[ipaddress.ip_network("127.0.0.0/8")])
+        ],
         min_length=1,
     )
     retry_after_seconds: int = Field(30, ge=1)
@@ -137,7 +139,9 @@ class Settings(_Section):
     logging: LoggingSettings = LoggingSettings()
 
 
-def env_names(model: type[BaseModel] = Settings, prefix: tuple[str, ...] = ()) -> dict[str, tuple[str, ...]]:
+def env_names(
+    model: type[BaseModel] = Settings, prefix: tuple[str, ...] = ()
+) -> dict[str, tuple[str, ...]]:
     """Every scalar setting's variable name, e.g. CALLCENTER_SIP_PORT -> ("sip", "port")."""
     names: dict[str, tuple[str, ...]] = {}
     for field_name, info in model.model_fields.items():
@@ -154,9 +158,7 @@ def _is_list(annotation: Any) -> bool:
     return getattr(annotation, "__origin__", None) is list
 
 
-def load_settings(
-    path: Path | None = None, environ: Mapping[str, str] | None = None
-) -> Settings:
+def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     environ = os.environ if environ is None else environ
     if path is None:
         path = Path(environ.get("CALLCENTER_CONFIG", DEFAULT_CONFIG_PATH))

@@ -1,1 +1,1 @@
-"""Use cases of a hotline call: the glue between the SIP bridge, the IVR, the ACD and the records."""
+"""Use cases of a hotline call: the glue between SIP bridge, IVR, ACD and records."""

@@ -58,7 +58,9 @@ def build_prompts(catalogue: Path, directory: Path) -> int:
             elif "sound" in source:
                 _convert(SOUNDS_DIR / f"{source['sound']}.wav", target)
             else:
-                raise PromptError(f"{catalogue}: prompt {language}.{name} has neither text nor sound")
+                raise PromptError(
+                    f"{catalogue}: prompt {language}.{name} has neither text nor sound"
+                )
             stamp.write_text(key)
             made += 1
             log.info("built prompt %s", target)
@@ -86,6 +88,18 @@ def _convert(source: Path, target: Path) -> None:
         raise PromptError(f"sound file {source} missing: install asterisk-core-sounds-en-wav")
     sox = _tool("sox", "sox")
     subprocess.run(
-        [sox, str(source), "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", str(target)],
+        [
+            sox,
+            str(source),
+            "-r",
+            "8000",
+            "-c",
+            "1",
+            "-b",
+            "16",
+            "-e",
+            "signed-integer",
+            str(target),
+        ],
         check=True,
     )

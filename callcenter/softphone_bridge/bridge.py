@@ -29,7 +29,9 @@ class SipBridge:
         # Imported here so that everything else (API, tests of the core) runs without pjsua2.
         from callcenter.softphone_bridge.pjsua_thread import PjsuaThread
 
-        thread = PjsuaThread(self._settings, self._music, asyncio.get_running_loop(), self._on_event)
+        thread = PjsuaThread(
+            self._settings, self._music, asyncio.get_running_loop(), self._on_event
+        )
         await asyncio.to_thread(thread.start)
         self._thread = thread
 

@@ -10,6 +10,7 @@ it, and tear-down runs in the order PJSIP needs: players, calls, then the librar
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import gc
 import logging
@@ -181,7 +182,7 @@ class PjsuaThread:
     def _run(self) -> None:
         try:
             self._init_library()
-        except BaseException as exc:  # noqa: BLE001 - reported to start()
+        except BaseException as exc:
             self._start_error = exc
             self._destroy_library()
             self._started.set()
@@ -271,7 +272,9 @@ class PjsuaThread:
         refusal = self._refusal(source, message)
         if refusal is not None:
             reason, code = refusal
-            headers = {"Retry-After": str(self._settings.retry_after_seconds)} if code == 503 else {}
+            headers = (
+                {"Retry-After": str(self._settings.retry_after_seconds)} if code == 503 else {}
+            )
             self._respond(call, code, headers)
             if reason == "trunk":
                 log.warning("refused SIP INVITE from %s: not a configured trunk", rdata.srcAddress)
@@ -317,10 +320,8 @@ class PjsuaThread:
             header = pj.SipHeader()
             header.hName, header.hValue = name, value
             op.txOption.headers.append(header)
-        if code >= 300:
-            call.hangup(op)
-        else:
-            call.answer(op)
+        # answer() also sends final error responses, and unlike hangup() it keeps our headers.
+        call.answer(op)
 
     # ----- commands ------------------------------------------------------------------
 
@@ -424,10 +425,9 @@ class PjsuaThread:
             peer = self._legs.get(playing[1])
             source = peer.audio if peer is not None else None
         if source is not None:
-            try:
+            # Either port may already have left the bridge with its call.
+            with contextlib.suppress(pj.Error):
                 source.stopTransmit(leg.audio)
-            except pj.Error:
-                pass  # either port already left the bridge with its call
 
     def _drain_eof(self) -> None:
         while True:

@@ -104,7 +104,6 @@ class CallRecord:
     media: dict[str, int] = field(default_factory=dict)  # RTP packet counts per leg
 
 
-
 class TicketStore(Protocol):
     """The ticket database as the call flow and the API see it."""
 
@@ -116,7 +115,11 @@ class TicketStore(Protocol):
 
     # Call records: written at arrival and on every step, so a crash loses none.
     async def open_call_record(
-        self, call_id: str, sip_call_id: str | None, caller: str, employee_id: int | None,
+        self,
+        call_id: str,
+        sip_call_id: str | None,
+        caller: str,
+        employee_id: int | None,
         arrived_at: datetime,
     ) -> None: ...
 

@@ -90,7 +90,7 @@ class Server:
     async def start(self) -> None:
         require_pjsua2()
         self._log_file = (self.workdir / "server.log").open("wb")
-        self.process = subprocess.Popen(
+        self.process = subprocess.Popen(  # noqa: ASYNC220 - returns at once
             [sys.executable, "-m", "callcenter", "serve"],
             env=self.env(),
             cwd=self.workdir,
@@ -238,8 +238,21 @@ class Sipp:
 def agent_phone(scenario: str, port: int, workdir: Path, calls: int = 1) -> Sipp:
     return Sipp(
         scenario,
-        ["-i", "127.0.0.1", "-p", str(port), "-mi", "127.0.0.1", "-mp", str(free_port()),
-         "-m", str(calls), "-timeout", "90s", "-timeout_error"],
+        [
+            "-i",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-mi",
+            "127.0.0.1",
+            "-mp",
+            str(free_port()),
+            "-m",
+            str(calls),
+            "-timeout",
+            "90s",
+            "-timeout_error",
+        ],
         workdir,
     )
 
@@ -249,8 +262,28 @@ def caller(
 ) -> Sipp:
     return Sipp(
         scenario,
-        [f"127.0.0.1:{server.sip_port}", "-i", "127.0.0.1", "-p", str(free_udp_tcp_port()),
-         "-mi", "127.0.0.1", "-mp", str(free_port()), "-s", "hotline", "-key", "caller", number,
-         "-m", "1", "-d", str(talk_ms), "-timeout", "90s", "-timeout_error"],
+        [
+            f"127.0.0.1:{server.sip_port}",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            str(free_udp_tcp_port()),
+            "-mi",
+            "127.0.0.1",
+            "-mp",
+            str(free_port()),
+            "-s",
+            "hotline",
+            "-key",
+            "caller",
+            number,
+            "-m",
+            "1",
+            "-d",
+            str(talk_ms),
+            "-timeout",
+            "90s",
+            "-timeout_error",
+        ],
         workdir,
     )

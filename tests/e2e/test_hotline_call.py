@@ -37,9 +37,7 @@ async def server(database_url: str, tmp_path: Path) -> AsyncIterator[Server]:
             await srv.stop()
 
 
-async def wait_for_call(
-    server: Server, predicate: Any, timeout: float = 30
-) -> dict[str, Any]:
+async def wait_for_call(server: Server, predicate: Any, timeout: float = 30) -> dict[str, Any]:
     """The newest call record once it satisfies predicate (records are written asynchronously)."""
     deadline = asyncio.get_running_loop().time() + timeout
     calls: list[dict[str, Any]] = []
@@ -94,8 +92,13 @@ async def test_answered_call_leaves_record_ticket_and_metrics(
     assert metric_value(metrics, "callcenter_calls_answered_total", queue="helpdesk") == 1
     assert metric_value(metrics, "callcenter_calls_abandoned_total", queue="helpdesk") == 0
     assert metric_value(metrics, "callcenter_queue_wait_seconds_count", queue="helpdesk") == 1
-    assert metric_value(metrics, "callcenter_queue_wait_seconds_bucket", queue="helpdesk", le="20.0") == 1
-    assert metric_value(metrics, "callcenter_service_level_ratio", queue="helpdesk", window="1h") == 1
+    assert (
+        metric_value(metrics, "callcenter_queue_wait_seconds_bucket", queue="helpdesk", le="20.0")
+        == 1
+    )
+    assert (
+        metric_value(metrics, "callcenter_service_level_ratio", queue="helpdesk", window="1h") == 1
+    )
     assert metric_value(metrics, "callcenter_queue_waiting_calls", queue="helpdesk") == 0
 
 
@@ -128,10 +131,14 @@ async def test_caller_hanging_up_in_queue_is_abandoned(server: Server, tmp_path:
     assert metric_value(metrics, "callcenter_calls_abandoned_total", queue="helpdesk") == 1
     assert metric_value(metrics, "callcenter_calls_answered_total", queue="helpdesk") == 0
     # Waited ~6 s, past the 5 s short-abandon threshold: it counts against the service level.
-    assert metric_value(metrics, "callcenter_service_level_ratio", queue="helpdesk", window="1h") == 0
+    assert (
+        metric_value(metrics, "callcenter_service_level_ratio", queue="helpdesk", window="1h") == 0
+    )
 
 
-async def test_busy_agent_phone_is_paused_and_call_reoffered(server: Server, tmp_path: Path) -> None:
+async def test_busy_agent_phone_is_paused_and_call_reoffered(
+    server: Server, tmp_path: Path
+) -> None:
     alice = await agent_phone("agent_busy.xml", server.agents["alice"], tmp_path).start()
     bob = await agent_phone("agent_answer.xml", server.agents["bob"], tmp_path).start()
     await server.set_state("alice", "available")  # alice has been idle longest: offered first

@@ -1,0 +1,1 @@
+"""Who is calling the API: password hashes and signed bearer tokens."""

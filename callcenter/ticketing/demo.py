@@ -1,0 +1,292 @@
+"""A small client company to try the desk with: employees, their devices, three agents.
+
+Names follow the case study's naming standard (user `zhangsanKJC`, device `KJC-COM-0001`,
+asset number `0000COM0001`). Loading is idempotent: each row is keyed by its unique name
+and only added when missing, so running it again (or after a partial run) changes nothing.
+Phone numbers are typed the way people write them, exercising normalisation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from callcenter.auth.passwords import hash_password
+from callcenter.ticketing import models
+from callcenter.ticketing.phone import normalise
+from callcenter.ticketing.records import Role
+from callcenter.ticketing.store import SqlTicketStore
+
+#: The demo company's numbers are Chinese, whatever region the desk is configured for.
+DEMO_REGION = "CN"
+ORGANISATION = "Demo Corp"
+
+
+@dataclass(frozen=True)
+class _Department:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class _Employee:
+    username: str
+    name: str
+    department: str
+    email: str
+    phones: tuple[str, ...]
+    vip: bool = False
+
+
+@dataclass(frozen=True)
+class _Device:
+    name: str
+    asset_tag: str
+    type: str
+    model: str
+    vendor: str
+    serial: str
+    owner: str | None
+    age_days: int
+    warranty_years_left: int
+
+
+@dataclass(frozen=True)
+class _Agent:
+    username: str
+    display_name: str
+    password: str
+    role: Role
+    sip_uri: str | None
+    queues: tuple[str, ...]
+
+
+#: Shared by Li Si and Wang Wu: a call from it identifies two people.
+KJC_OFFICE_LINE = "020 8888 1000"
+
+DEPARTMENTS = (
+    _Department("KJC", "Traffic Police IT"),
+    _Department("CGS", "Vehicle Administration"),
+)
+
+EMPLOYEES = (
+    _Employee("zhangsanKJC", "Zhang San", "KJC", "zhangsan@demo-corp.example", ("020-8888 1001",)),
+    _Employee(
+        "lisiKJC", "Li Si", "KJC", "lisi@demo-corp.example", ("(020) 8888/1002", KJC_OFFICE_LINE)
+    ),
+    _Employee(
+        "wangwuKJC",
+        "Wang Wu",
+        "KJC",
+        "wangwu@demo-corp.example",
+        ("+86 20 8888-1003", KJC_OFFICE_LINE, "138 0013 8000"),
+        vip=True,  # head of the IT division
+    ),
+    _Employee("zhaoliuCGS", "Zhao Liu", "CGS", "zhaoliu@demo-corp.example", ("0086 20 8888 2001",)),
+)
+
+DEVICES = (
+    _Device(
+        "KJC-COM-0001",
+        "0000COM0001",
+        "desktop",
+        "ThinkCentre M920t",
+        "Lenovo",
+        "PC0XK1A1",
+        "zhangsanKJC",
+        age_days=30,
+        warranty_years_left=2,
+    ),
+    _Device(
+        "KJC-PRN-0001",
+        "0000PRN0001",
+        "printer",
+        "LaserJet Pro M404dn",
+        "HP",
+        "PHBBK40101",
+        "zhangsanKJC",
+        age_days=4 * 365,
+        warranty_years_left=-1,
+    ),
+    _Device(
+        "KJC-COM-0002",
+        "0000COM0002",
+        "laptop",
+        "ThinkPad T14 Gen 3",
+        "Lenovo",
+        "PF3NT142",
+        "lisiKJC",
+        age_days=400,
+        warranty_years_left=1,
+    ),
+    _Device(
+        "KJC-COM-0003",
+        "0000COM0003",
+        "laptop",
+        "Latitude 7440",
+        "Dell",
+        "DL7440W3",
+        "wangwuKJC",
+        age_days=120,
+        warranty_years_left=3,
+    ),
+    _Device(
+        "CGS-COM-0001",
+        "0000COM0004",
+        "desktop",
+        "OptiPlex 7010",
+        "Dell",
+        "DO7010C1",
+        "zhaoliuCGS",
+        age_days=5 * 365,
+        warranty_years_left=-2,
+    ),
+    _Device(
+        "CGS-PRN-0001",
+        "0000PRN0002",
+        "printer",
+        "ECOSYS M2540dn",
+        "Kyocera",
+        "KY2540P2",
+        None,
+        age_days=2 * 365,
+        warranty_years_left=1,
+    ),
+)
+
+AGENTS = (
+    _Agent("alice", "Alice", "alice-demo", Role.AGENT, "sip:alice@127.0.0.1:5062", ("helpdesk",)),
+    _Agent("bob", "Bob", "bob-demo", Role.AGENT, "sip:bob@127.0.0.1:5063", ("helpdesk",)),
+    _Agent("sue", "Sue", "sue-demo", Role.SUPERVISOR, None, ()),
+)
+
+
+def years_after(day: date, years: int) -> date:
+    """The same calendar day `years` later (or earlier); 29 February becomes the 28th."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+async def load_demo(target: SqlTicketStore | AsyncEngine, today: date | None = None) -> int:
+    """Add whatever demo rows are missing; returns how many rows were added."""
+    store = target if isinstance(target, SqlTicketStore) else SqlTicketStore(target, DEMO_REGION)
+    today = today or date.today()
+    async with store.write_transaction() as session:
+        return await _load(session, today)
+
+
+async def _load(session: AsyncSession, today: date) -> int:
+    added = 0
+    organisation = await session.scalar(
+        select(models.Organisation).where(models.Organisation.name == ORGANISATION)
+    )
+    if organisation is None:
+        organisation = models.Organisation(name=ORGANISATION)
+        session.add(organisation)
+        await session.flush()
+        added += 1
+
+    departments: dict[str, models.Department] = {}
+    for spec in DEPARTMENTS:
+        department = await session.scalar(
+            select(models.Department).where(
+                models.Department.organisation_id == organisation.id,
+                models.Department.code == spec.code,
+            )
+        )
+        if department is None:
+            department = models.Department(
+                organisation_id=organisation.id, code=spec.code, name=spec.name
+            )
+            session.add(department)
+            await session.flush()
+            added += 1
+        departments[spec.code] = department
+
+    employees: dict[str, int] = {}
+    for person in EMPLOYEES:
+        employee = await session.scalar(
+            select(models.Employee).where(models.Employee.username == person.username)
+        )
+        if employee is None:
+            employee = models.Employee(
+                organisation_id=organisation.id,
+                department_id=departments[person.department].id,
+                username=person.username,
+                name=person.name,
+                email=person.email,
+                vip=person.vip,
+            )
+            session.add(employee)
+            await session.flush()
+            added += 1
+        employees[person.username] = employee.id
+        added += await _add_phones(session, employee.id, person.phones)
+
+    for item in DEVICES:
+        exists = await session.scalar(
+            select(models.Device.id).where(models.Device.name == item.name)
+        )
+        if exists is None:
+            purchased = today - timedelta(days=item.age_days)
+            session.add(
+                models.Device(
+                    asset_tag=item.asset_tag,
+                    name=item.name,
+                    type=item.type,
+                    model=item.model,
+                    vendor=item.vendor,
+                    serial=item.serial,
+                    purchase_date=purchased,
+                    warranty_end=years_after(today, item.warranty_years_left),
+                    status="in_use",
+                    owner_employee_id=None if item.owner is None else employees[item.owner],
+                )
+            )
+            added += 1
+
+    for agent in AGENTS:
+        exists = await session.scalar(
+            select(models.Agent.id).where(models.Agent.username == agent.username)
+        )
+        if exists is None:
+            session.add(
+                models.Agent(
+                    username=agent.username,
+                    display_name=agent.display_name,
+                    password_hash=hash_password(agent.password),
+                    role=agent.role.value,
+                    sip_uri=agent.sip_uri,
+                    queues=list(agent.queues),
+                    skills={},
+                )
+            )
+            added += 1
+    return added
+
+
+async def _add_phones(session: AsyncSession, employee_id: int, raw_numbers: tuple[str, ...]) -> int:
+    known = set(
+        await session.scalars(
+            select(models.EmployeePhone.number_e164).where(
+                models.EmployeePhone.employee_id == employee_id
+            )
+        )
+    )
+    added = 0
+    for raw in raw_numbers:
+        e164 = normalise(raw, DEMO_REGION)
+        if e164 is None:
+            raise ValueError(f"demo phone number {raw!r} does not normalise")
+        if e164 not in known:
+            session.add(
+                models.EmployeePhone(employee_id=employee_id, number_raw=raw, number_e164=e164)
+            )
+            known.add(e164)
+            added += 1
+    return added

@@ -1,0 +1,212 @@
+"""The ticket database's tables, as SQLAlchemy maps them.
+
+The Alembic migrations in `migrations/versions` create exactly this schema (a test
+compares them); a change here needs a new migration.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+#: Explicit constraint names, so migrations can refer to them on every database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in and out, on every database.
+
+    SQLite has no time zones: it would hand back naive datetimes, and comparing those
+    with aware ones raises. Naive input is refused rather than guessed at.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()}: timestamps must be aware")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UtcDateTime, dict[str, Any]: JSON, list[str]: JSON}
+
+
+class Organisation(Base):
+    """The client company the desk serves."""
+
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+
+
+class Department(Base):
+    __tablename__ = "department"
+    __table_args__ = (UniqueConstraint("organisation_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    #: Short code used in the naming standard (`KJC` in `KJC-COM-0001`, `zhangsanKJC`).
+    code: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class Employee(Base):
+    """A person who may call the hotline."""
+
+    __tablename__ = "employee"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    vip: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+
+    organisation: Mapped[Organisation] = relationship(lazy="raise")
+    department: Mapped[Department | None] = relationship(lazy="raise")
+    phones: Mapped[list[EmployeePhone]] = relationship(
+        lazy="raise", order_by="EmployeePhone.id", cascade="all, delete-orphan"
+    )
+
+
+class EmployeePhone(Base):
+    """A number an employee calls from; a department line appears under several employees."""
+
+    __tablename__ = "employee_phone"
+    __table_args__ = (UniqueConstraint("employee_id", "number_e164"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id", ondelete="CASCADE"))
+    #: As entered, for display; matching uses `number_e164`, normalised when written.
+    number_raw: Mapped[str] = mapped_column(String(64))
+    number_e164: Mapped[str] = mapped_column(String(16), index=True)
+
+
+class Device(Base):
+    """A configuration item: a computer, printer or other managed asset."""
+
+    __tablename__ = "device"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    asset_tag: Mapped[str] = mapped_column(String(32), unique=True)  # e.g. 0000COM0001
+    name: Mapped[str] = mapped_column(String(64), unique=True)  # e.g. KJC-COM-0001
+    type: Mapped[str] = mapped_column(String(32))  # desktop, laptop, printer, ...
+    model: Mapped[str | None] = mapped_column(String(200))
+    vendor: Mapped[str | None] = mapped_column(String(200))
+    serial: Mapped[str | None] = mapped_column(String(100))
+    purchase_date: Mapped[date | None] = mapped_column(Date)
+    warranty_end: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(32), default="in_use", server_default="in_use")
+    owner_employee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("employee.id", ondelete="SET NULL"), index=True
+    )
+
+
+class Agent(Base):
+    """A login of the agent console: phone agents, supervisors, administrators."""
+
+    __tablename__ = "agent"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    sip_uri: Mapped[str | None] = mapped_column(String(255))
+    queues: Mapped[list[str]] = mapped_column(JSON, default=list)
+    skills: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=_utcnow)
+
+
+class Ticket(Base):
+    """An incident (or later, another kind of request) with its lifecycle."""
+
+    __tablename__ = "ticket"
+    __table_args__ = (
+        Index("ix_ticket_employee_id_status_updated_at", "employee_id", "status", "updated_at"),
+        # Ticket numbers are quoted to callers: never hand out a number twice.
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32), default="incident", server_default="incident")
+    status: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[int] = mapped_column(Integer)
+    subject: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
+    employee_id: Mapped[int | None] = mapped_column(ForeignKey("employee.id"))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("device.id"), index=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+
+
+class CallRecord(Base):
+    """One hotline call from arrival to hang-up, written at every step."""
+
+    __tablename__ = "call_record"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    sip_call_id: Mapped[str | None] = mapped_column(String(255))
+    #: E.164 when the number could be normalised, else as received.
+    caller: Mapped[str] = mapped_column(String(255))
+    #: The number as received, kept only when it differs from `caller`.
+    caller_raw: Mapped[str | None] = mapped_column(String(255))
+    employee_id: Mapped[int | None] = mapped_column(ForeignKey("employee.id"), index=True)
+    queue: Mapped[str | None] = mapped_column(String(64))
+    agent_username: Mapped[str | None] = mapped_column(String(64))
+    arrived_at: Mapped[datetime]
+    enqueued_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    outcome: Mapped[str] = mapped_column(String(16), index=True)
+    pickup_latency_seconds: Mapped[float | None] = mapped_column(Float)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
+    media: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+# The supervisor's "recent calls" list reads newest first.
+Index("ix_call_record_arrived_at", CallRecord.arrived_at.desc())

@@ -1,0 +1,459 @@
+"""The ticket database on SQLAlchemy's async engine: SQLite for one box, PostgreSQL beyond.
+
+Every method is one short transaction, so a crash between two steps of a call loses at
+most the step in flight. Writes on SQLite begin with `BEGIN IMMEDIATE`: a transaction
+that reads and then writes would otherwise fail with "database is locked" the moment
+another writer got in between, instead of waiting its turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, event, select, update
+from sqlalchemy.engine import Connection, CursorResult
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import selectinload
+
+from callcenter.ticketing import models
+from callcenter.ticketing.phone import normalise
+from callcenter.ticketing.records import (
+    OPEN_TICKET_STATUSES,
+    AgentAccount,
+    CallOutcome,
+    CallRecord,
+    Device,
+    Employee,
+    Role,
+    Ticket,
+    TicketStatus,
+)
+from callcenter.ticketing.rules import IncidentCandidate, incident_to_attach
+
+#: How long a SQLite writer waits for another before giving up, in milliseconds.
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+INCIDENT = "incident"
+#: Device types an incident opened by phone is filed against, most likely culprit first.
+COMPUTER_TYPES = ("desktop", "laptop")
+DEFAULT_PRIORITY = 3
+VIP_PRIORITY = 2
+
+_SQLITE_BEGIN = "callcenter_sqlite_begin"
+
+
+def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """An async engine with the connection settings the store relies on."""
+    engine = create_async_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, say when transactions begin (see _on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        mode = connection.get_execution_options().get(_SQLITE_BEGIN, "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+class SqlTicketStore:
+    """`TicketStore` on a SQLAlchemy async engine."""
+
+    def __init__(self, engine: AsyncEngine, default_region: str) -> None:
+        self._engine = engine
+        self._region = default_region
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str, default_region: str) -> SqlTicketStore:
+        return cls(make_engine(url), default_region)
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+    @asynccontextmanager
+    async def _read(self) -> AsyncIterator[AsyncSession]:
+        async with self._sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def write_transaction(self) -> AsyncIterator[AsyncSession]:
+        """One writing transaction, committed on leaving; for adapters such as the demo data."""
+        async with self._sessions() as session, session.begin():
+            await session.connection(execution_options={_SQLITE_BEGIN: "IMMEDIATE"})
+            yield session
+
+    # -- accounts and configuration items ------------------------------------------------
+
+    async def find_employees_by_phone(self, e164: str) -> list[Employee]:
+        """Everyone reachable on the number: a department line identifies a group."""
+        number = normalise(e164, self._region)
+        if number is None:
+            return []
+        async with self._read() as session:
+            rows = await session.scalars(
+                _employee_query()
+                .where(
+                    models.Employee.id.in_(
+                        select(models.EmployeePhone.employee_id).where(
+                            models.EmployeePhone.number_e164 == number
+                        )
+                    )
+                )
+                .order_by(models.Employee.id)
+            )
+            return [_employee(row) for row in rows]
+
+    async def employee_by_username(self, username: str) -> Employee | None:
+        async with self._read() as session:
+            row = await session.scalar(
+                _employee_query().where(models.Employee.username == username)
+            )
+            return None if row is None else _employee(row)
+
+    async def devices_of(self, employee_id: int) -> list[Device]:
+        async with self._read() as session:
+            rows = await session.scalars(
+                select(models.Device)
+                .where(models.Device.owner_employee_id == employee_id)
+                .order_by(models.Device.name)
+            )
+            return [_device(row) for row in rows]
+
+    async def agent_accounts(self) -> list[AgentAccount]:
+        async with self._read() as session:
+            rows = await session.scalars(select(models.Agent).order_by(models.Agent.username))
+            return [_agent(row) for row in rows]
+
+    async def agent_account(self, username: str) -> AgentAccount | None:
+        async with self._read() as session:
+            row = await session.scalar(
+                select(models.Agent).where(models.Agent.username == username)
+            )
+            return None if row is None else _agent(row)
+
+    # -- call records --------------------------------------------------------------------
+
+    async def open_call_record(
+        self,
+        call_id: str,
+        sip_call_id: str | None,
+        caller: str,
+        employee_id: int | None,
+        arrived_at: datetime,
+    ) -> None:
+        """Record the call at arrival; the caller's number is stored normalised if it can be."""
+        number = normalise(caller, self._region) if caller else None
+        async with self.write_transaction() as session:
+            session.add(
+                models.CallRecord(
+                    id=call_id,
+                    sip_call_id=sip_call_id,
+                    caller=number or caller,
+                    caller_raw=caller if number is not None and number != caller else None,
+                    employee_id=employee_id,
+                    arrived_at=arrived_at,
+                    outcome=CallOutcome.IN_PROGRESS.value,
+                    media={},
+                )
+            )
+
+    async def update_call_record(
+        self,
+        call_id: str,
+        *,
+        queue: str | None = None,
+        agent: str | None = None,
+        enqueued_at: datetime | None = None,
+        answered_at: datetime | None = None,
+        ended_at: datetime | None = None,
+        outcome: CallOutcome | None = None,
+        pickup_latency_seconds: float | None = None,
+        media: dict[str, int] | None = None,
+    ) -> None:
+        """Set the given fields; None leaves a field as it is. Unknown call: LookupError."""
+        values: dict[str, Any] = {
+            "queue": queue,
+            "agent_username": agent,
+            "enqueued_at": enqueued_at,
+            "answered_at": answered_at,
+            "ended_at": ended_at,
+            "outcome": None if outcome is None else CallOutcome(outcome).value,
+            "pickup_latency_seconds": pickup_latency_seconds,
+            "media": None if media is None else dict(media),
+        }
+        values = {name: value for name, value in values.items() if value is not None}
+        async with self.write_transaction() as session:
+            if not values:
+                if await session.get(models.CallRecord, call_id) is None:
+                    raise LookupError(f"no call record {call_id}")
+                return
+            result = await session.execute(
+                update(models.CallRecord).where(models.CallRecord.id == call_id).values(values)
+            )
+            if _rowcount(result) == 0:
+                raise LookupError(f"no call record {call_id}")
+
+    async def recover_interrupted_calls(self, now: datetime) -> int:
+        """Close records a previous process left in progress; returns how many."""
+        async with self.write_transaction() as session:
+            result = await session.execute(
+                update(models.CallRecord)
+                .where(models.CallRecord.outcome == CallOutcome.IN_PROGRESS.value)
+                .values(outcome=CallOutcome.INTERRUPTED.value, ended_at=now)
+            )
+            return _rowcount(result)
+
+    async def call_record(self, call_id: str) -> CallRecord | None:
+        async with self._read() as session:
+            row = (
+                await session.execute(_call_query().where(models.CallRecord.id == call_id))
+            ).one_or_none()
+            return None if row is None else _call_record(row[0], row[1])
+
+    async def recent_calls(self, limit: int) -> list[CallRecord]:
+        """Newest arrivals first."""
+        if limit <= 0:
+            return []
+        async with self._read() as session:
+            rows = await session.execute(
+                _call_query()
+                .order_by(models.CallRecord.arrived_at.desc(), models.CallRecord.id.desc())
+                .limit(limit)
+            )
+            return [_call_record(record, username) for record, username in rows]
+
+    # -- tickets -------------------------------------------------------------------------
+
+    async def attach_call_to_incident(
+        self, call_id: str, employee_id: int, now: datetime, window_hours: float
+    ) -> int:
+        """Link the call to the employee's recent open incident or a new one; ticket id.
+
+        The employee's row is locked first (`FOR UPDATE`; SQLite's `BEGIN IMMEDIATE`
+        already serialises writers), so two calls of one person at the same moment end
+        up on one incident rather than opening two.
+        """
+        async with self.write_transaction() as session:
+            employee = await session.scalar(
+                select(models.Employee).where(models.Employee.id == employee_id).with_for_update()
+            )
+            if employee is None:
+                raise LookupError(f"no employee {employee_id}")
+            call = await session.get(models.CallRecord, call_id)
+            if call is None:
+                raise LookupError(f"no call record {call_id}")
+            candidates = await session.execute(
+                select(models.Ticket.id, models.Ticket.status, models.Ticket.updated_at).where(
+                    models.Ticket.employee_id == employee_id,
+                    models.Ticket.kind == INCIDENT,
+                    models.Ticket.status.in_([status.value for status in OPEN_TICKET_STATUSES]),
+                )
+            )
+            chosen = incident_to_attach(
+                (
+                    IncidentCandidate(id=id_, status=TicketStatus(status), updated_at=updated_at)
+                    for id_, status, updated_at in candidates
+                ),
+                now,
+                window_hours,
+            )
+            if chosen is not None:
+                await session.execute(
+                    update(models.Ticket).where(models.Ticket.id == chosen).values(updated_at=now)
+                )
+                ticket_id = chosen
+            else:
+                ticket = models.Ticket(
+                    kind=INCIDENT,
+                    status=TicketStatus.NEW.value,
+                    priority=VIP_PRIORITY if employee.vip else DEFAULT_PRIORITY,
+                    subject=f"Phone call from {employee.name}",
+                    description="",
+                    employee_id=employee_id,
+                    device_id=await _first_computer(session, employee_id),
+                    created_at=now,
+                    updated_at=now,
+                )
+                session.add(ticket)
+                await session.flush()
+                ticket_id = ticket.id
+            call.ticket_id = ticket_id
+            return ticket_id
+
+    async def ticket(self, ticket_id: int) -> Ticket | None:
+        async with self._read() as session:
+            row = await session.get(models.Ticket, ticket_id)
+            if row is None:
+                return None
+            calls = await _call_ids(session, [row.id])
+            return _ticket(row, calls.get(row.id, ()))
+
+    async def tickets_of(self, username: str) -> list[Ticket]:
+        """The employee's tickets, newest first, each with the calls linked to it."""
+        async with self._read() as session:
+            rows = list(
+                await session.scalars(
+                    select(models.Ticket)
+                    .join(models.Employee, models.Employee.id == models.Ticket.employee_id)
+                    .where(models.Employee.username == username)
+                    .order_by(models.Ticket.created_at.desc(), models.Ticket.id.desc())
+                )
+            )
+            calls = await _call_ids(session, [row.id for row in rows])
+            return [_ticket(row, calls.get(row.id, ())) for row in rows]
+
+
+def open_store(url: str, default_region: str) -> SqlTicketStore:
+    """A store on a new engine for `url`; `await store.close()` when done.
+
+    Connects lazily: an unreachable database shows on the first call, not here.
+    """
+    return SqlTicketStore.open(url, default_region)
+
+
+# -- queries and row conversion ----------------------------------------------------------
+
+
+def _employee_query() -> Select[models.Employee]:
+    return select(models.Employee).options(
+        selectinload(models.Employee.phones),
+        selectinload(models.Employee.department),
+        selectinload(models.Employee.organisation),
+    )
+
+
+def _call_query() -> Select[models.CallRecord, str | None]:
+    return select(models.CallRecord, models.Employee.username).outerjoin(
+        models.Employee, models.Employee.id == models.CallRecord.employee_id
+    )
+
+
+async def _first_computer(session: AsyncSession, employee_id: int) -> int | None:
+    device_id: int | None = await session.scalar(
+        select(models.Device.id)
+        .where(
+            models.Device.owner_employee_id == employee_id,
+            models.Device.type.in_(COMPUTER_TYPES),
+        )
+        .order_by(models.Device.id)
+        .limit(1)
+    )
+    return device_id
+
+
+async def _call_ids(session: AsyncSession, ticket_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+    if not ticket_ids:
+        return {}
+    rows = await session.execute(
+        select(models.CallRecord.ticket_id, models.CallRecord.id)
+        .where(models.CallRecord.ticket_id.in_(ticket_ids))
+        .order_by(models.CallRecord.arrived_at, models.CallRecord.id)
+    )
+    found: dict[int, list[str]] = {}
+    for ticket_id, call_id in rows:
+        if ticket_id is not None:
+            found.setdefault(ticket_id, []).append(call_id)
+    return {ticket_id: tuple(ids) for ticket_id, ids in found.items()}
+
+
+def _rowcount(result: Any) -> int:
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount)
+
+
+def _employee(row: models.Employee) -> Employee:
+    phones = tuple(dict.fromkeys(phone.number_e164 for phone in row.phones))
+    return Employee(
+        id=row.id,
+        username=row.username,
+        name=row.name,
+        department=None if row.department is None else row.department.code,
+        organisation=row.organisation.name,
+        vip=row.vip,
+        phones=phones,
+    )
+
+
+def _device(row: models.Device) -> Device:
+    return Device(
+        id=row.id,
+        asset_tag=row.asset_tag,
+        name=row.name,
+        type=row.type,
+        model=row.model,
+        vendor=row.vendor,
+        warranty_end=row.warranty_end,
+        owner_id=row.owner_employee_id,
+    )
+
+
+def _agent(row: models.Agent) -> AgentAccount:
+    return AgentAccount(
+        username=row.username,
+        display_name=row.display_name,
+        role=Role(row.role),
+        password_hash=row.password_hash,
+        sip_uri=row.sip_uri,
+        queues=tuple(row.queues),
+        skills={str(name): int(level) for name, level in row.skills.items()},
+    )
+
+
+def _ticket(row: models.Ticket, call_ids: tuple[str, ...]) -> Ticket:
+    return Ticket(
+        id=row.id,
+        kind=row.kind,
+        status=TicketStatus(row.status),
+        priority=row.priority,
+        subject=row.subject,
+        employee_id=row.employee_id,
+        device_id=row.device_id,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        call_ids=call_ids,
+    )
+
+
+def _call_record(row: models.CallRecord, employee_username: str | None) -> CallRecord:
+    return CallRecord(
+        id=row.id,
+        sip_call_id=row.sip_call_id,
+        caller=row.caller,
+        employee_id=row.employee_id,
+        employee_username=employee_username,
+        queue=row.queue,
+        agent=row.agent_username,
+        arrived_at=row.arrived_at,
+        enqueued_at=row.enqueued_at,
+        answered_at=row.answered_at,
+        ended_at=row.ended_at,
+        outcome=CallOutcome(row.outcome),
+        pickup_latency_seconds=row.pickup_latency_seconds,
+        ticket_id=row.ticket_id,
+        media={str(leg): int(count) for leg, count in row.media.items()},
+    )

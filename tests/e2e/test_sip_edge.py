@@ -1,0 +1,71 @@
+"""What the SIP edge turns away, and that it keeps serving afterwards."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.integration.harness import ROOT, Server, caller, metric_value
+
+pytestmark = pytest.mark.sip
+
+
+@pytest.fixture
+async def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'callcenter.db'}"
+
+
+async def started(server: Server) -> Server:
+    await server.prepare()
+    await server.start()
+    return server
+
+
+@pytest.fixture
+async def stoppable() -> AsyncIterator[list[Server]]:
+    servers: list[Server] = []
+    yield servers
+    for server in servers:
+        if server.process is not None and server.process.poll() is None:
+            await server.stop()
+
+
+async def test_invite_from_outside_the_trunks_gets_403(
+    sqlite_url: str, tmp_path: Path, stoppable: list[Server]
+) -> None:
+    config = yaml.safe_load((ROOT / "config" / "callcenter.yaml").read_text())
+    config["sip"]["trunks"] = [{"name": "pbx", "networks": ["192.0.2.0/24"]}]
+    path = tmp_path / "trunk-only.yaml"
+    path.write_text(yaml.safe_dump(config))
+    server = Server(sqlite_url, tmp_path, extra_env={"CALLCENTER_CONFIG": str(path)})
+    stoppable.append(await started(server))
+
+    code, out = await (await caller("caller_forbidden.xml", server, tmp_path).start()).wait(30)
+    assert code == 0, out
+    metrics = await server.metrics()
+    assert metric_value(metrics, "callcenter_sip_refused_total", reason="trunk") == 1
+    assert "not a configured trunk" in server.log()
+    assert await server.calls() == []  # refused before any call record
+
+
+async def test_call_beyond_max_calls_gets_503_with_retry_after_and_others_go_on(
+    sqlite_url: str, tmp_path: Path, stoppable: list[Server]
+) -> None:
+    server = Server(sqlite_url, tmp_path, extra_env={"CALLCENTER_SIP_MAX_CALLS": "1"})
+    stoppable.append(await started(server))
+    first = await caller("caller.xml", server, tmp_path, talk_ms=6000).start()
+    await asyncio.sleep(1.5)  # the first call is up (greeting, then queue)
+    code, out = await (await caller("caller_unavailable.xml", server, tmp_path).start()).wait(30)
+    assert code == 0, out
+    code, out = await first.wait(30)
+    assert code == 0, out  # the call in progress was not disturbed
+    metrics = await server.metrics()
+    assert metric_value(metrics, "callcenter_sip_refused_total", reason="capacity") == 1
+    assert metric_value(metrics, "callcenter_sip_capacity_rejections_total") == 1
+    # Capacity is free again: a new call is served.
+    code, out = await (await caller("caller.xml", server, tmp_path, talk_ms=1000).start()).wait(30)
+    assert code == 0, out
