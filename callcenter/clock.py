@@ -13,8 +13,18 @@ class Clock(Protocol):
 
 
 class SystemClock:
+    """Wall-clock time read at start, then advanced by the monotonic clock.
+
+    Waits and service-level windows are differences of `now()`; an NTP step of the wall
+    clock must not make a caller's wait negative or an hour window skip calls.
+    """
+
+    def __init__(self) -> None:
+        self._wall0 = time.time()
+        self._mono0 = time.monotonic()
+
     def now(self) -> float:
-        return time.time()
+        return self._wall0 + (time.monotonic() - self._mono0)
 
 
 class ManualClock:

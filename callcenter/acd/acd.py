@@ -66,6 +66,7 @@ class Acd:
         self._flushing = False
         #: Per agent in wrap-up: when it ends and the answer time of the call it follows.
         self._wrap_up: dict[str, tuple[float, float, str]] = {}
+        self._arrivals = 0
 
     # ----- configuration -------------------------------------------------------------
 
@@ -80,9 +81,19 @@ class Acd:
             raise UnknownQueue(name) from None
 
     def add_agent(self, agent_id: str, queues: Iterable[str]) -> None:
+        """Add a logged-out agent, or change the queues of a known one.
+
+        A known agent keeps its state: replacing it would orphan a call it is ringing
+        with or talking on, and let it be offered a second one.
+        """
         wanted = frozenset(queues)
         for name in wanted:
             self.queue_settings(name)
+        known = self._agents.get(agent_id)
+        if known is not None:
+            known.queues = wanted
+            self._route_and_flush()
+            return
         now = self._clock.now()
         self._agents[agent_id] = Agent(agent_id, wanted, state_since=now, idle_since=now)
 
@@ -123,7 +134,9 @@ class Acd:
         settings = self.queue_settings(queue)
         now = self._clock.now()
         in_queue = [
-            c for c in self._calls.values() if c.queue == queue and c.phase is not CallPhase.CONNECTED
+            c
+            for c in self._calls.values()
+            if c.queue == queue and c.phase is not CallPhase.CONNECTED
         ]
         by_state = dict.fromkeys(AgentState, 0)
         for agent in self._agents.values():
@@ -155,6 +168,9 @@ class Acd:
         agent = self.agent(agent_id)
         if state not in REQUESTABLE_STATES:
             raise InvalidTransition(f"{state} cannot be requested, it follows from calls")
+        # Only a pause has a reason; dropping the others here keeps a repeated "available"
+        # from looking like a change (which would cost the agent its place in line).
+        reason = reason if state is AgentState.PAUSED else None
         if agent.state in (AgentState.OFFERED, AgentState.ON_CALL):
             agent.pending_state, agent.pending_reason = state, reason
             return state
@@ -162,7 +178,7 @@ class Acd:
             self._finish_wrap_up(agent)
         agent.pending_state = agent.pending_reason = None
         if agent.state is not state or agent.reason != reason:
-            self._change(agent, state, reason if state is AgentState.PAUSED else None)
+            self._change(agent, state, reason)
         self._route_and_flush()
         return None
 
@@ -182,12 +198,11 @@ class Acd:
         if call_id in self._calls:
             raise InvalidTransition(f"call {call_id!r} is already queued")
         now = self._clock.now()
-        call = AcdCall(call_id, queue, caller, priority, enqueued_at=now)
+        self._arrivals += 1
+        call = AcdCall(call_id, queue, caller, priority, enqueued_at=now, arrival=self._arrivals)
         self._calls[call_id] = call
         self._stats[queue].record_offered()
-        position = 1 + sum(
-            1 for c in self.waiting_calls(queue) if c.order_key() < call.order_key()
-        )
+        position = 1 + sum(1 for c in self.waiting_calls(queue) if c.order_key() < call.order_key())
         self._emit(ev.CallEnqueued(now, call_id, queue, caller, priority, position))
         self._route_and_flush()
 
@@ -209,18 +224,7 @@ class Acd:
 
     def offer_failed(self, call_id: str, reason: OfferFailure) -> None:
         """The agent's phone did not take the offer: pause the agent, the call keeps its place."""
-        call = self._expect(call_id, CallPhase.OFFERED)
-        assert call.agent_id is not None
-        agent = self._agents[call.agent_id]
-        now = self._clock.now()
-        call.phase, call.agent_id, call.offered_at = CallPhase.WAITING, None, None
-        self._emit(ev.OfferWithdrawn(now, call_id, call.queue, agent.agent_id, reason))
-        pending = agent.pending_state
-        agent.pending_state = agent.pending_reason = None
-        if pending is AgentState.LOGGED_OUT:
-            self._change(agent, AgentState.LOGGED_OUT, None)
-        else:
-            self._change(agent, AgentState.PAUSED, OFFER_FAILURE_PAUSE_REASON[reason])
+        self._fail_offer(self._expect(call_id, CallPhase.OFFERED), reason)
         self._route_and_flush()
 
     def hangup(self, call_id: str) -> None:
@@ -257,13 +261,17 @@ class Acd:
         self._route_and_flush()
 
     def tick(self) -> None:
-        """Let time act: ring-no-answer and the end of wrap-up."""
+        """Let time act: ring-no-answer and the end of wrap-up.
+
+        Everything due is applied before anything is published: a subscriber that hangs
+        up or answers from inside the publish must not change the calls under this loop.
+        """
         now = self._clock.now()
         for call in list(self._calls.values()):
             if call.phase is CallPhase.OFFERED and call.offered_at is not None:
                 timeout = self._queues[call.queue].ring_timeout_seconds
                 if now - call.offered_at >= timeout:
-                    self.offer_failed(call.call_id, OfferFailure.NO_ANSWER)
+                    self._fail_offer(call, OfferFailure.NO_ANSWER)
         for agent_id, (until, _, _) in list(self._wrap_up.items()):
             if now >= until:
                 agent = self._agents[agent_id]
@@ -278,6 +286,20 @@ class Acd:
         if call.phase is not phase:
             raise InvalidTransition(f"call {call_id!r} is {call.phase}, not {phase}")
         return call
+
+    def _fail_offer(self, call: AcdCall, reason: OfferFailure) -> None:
+        """Put a ringing call back in line (same place) and take its agent out of rotation."""
+        assert call.agent_id is not None
+        agent = self._agents[call.agent_id]
+        now = self._clock.now()
+        call.phase, call.agent_id, call.offered_at = CallPhase.WAITING, None, None
+        self._emit(ev.OfferWithdrawn(now, call.call_id, call.queue, agent.agent_id, reason))
+        pending = agent.pending_state
+        agent.pending_state = agent.pending_reason = None
+        if pending is AgentState.LOGGED_OUT:
+            self._change(agent, AgentState.LOGGED_OUT, None)
+        else:
+            self._change(agent, AgentState.PAUSED, OFFER_FAILURE_PAUSE_REASON[reason])
 
     def _finish_wrap_up(self, agent: Agent) -> None:
         entry = self._wrap_up.pop(agent.agent_id, None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 class AgentState(enum.StrEnum):
@@ -77,9 +77,10 @@ class AcdCall:
     agent_id: str | None = None
     offered_at: float | None = None
     answered_at: float | None = None
-    #: Agents that already failed this call, so a re-offer tries someone else first.
-    tried_agents: set[str] = field(default_factory=set)
+    #: Arrival count in the ACD: first come, first served even when a coarse or manual
+    #: clock gives several calls the same enqueued_at.
+    arrival: int = 0
 
-    def order_key(self) -> tuple[int, float, str]:
+    def order_key(self) -> tuple[int, float, int, str]:
         """Higher priority first, then first come, first served."""
-        return (-self.priority, self.enqueued_at, self.call_id)
+        return (-self.priority, self.enqueued_at, self.arrival, self.call_id)

@@ -90,7 +90,7 @@ class Server:
     async def start(self) -> None:
         require_pjsua2()
         self._log_file = (self.workdir / "server.log").open("wb")
-        self.process = subprocess.Popen(  # noqa: ASYNC220 - returns at once
+        self.process = subprocess.Popen(
             [sys.executable, "-m", "callcenter", "serve"],
             env=self.env(),
             cwd=self.workdir,

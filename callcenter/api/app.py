@@ -1,0 +1,31 @@
+"""The aiohttp application: routes, middlewares and dependencies in one place."""
+
+from __future__ import annotations
+
+import secrets
+
+from aiohttp import web
+
+from callcenter.api import auth, ops, routes
+from callcenter.api.deps import DEPS, DUMMY_PASSWORD_HASH, ApiDeps
+from callcenter.api.errors import error_middleware
+from callcenter.auth.passwords import hash_password
+
+#: No API body comes near this; bigger requests get 413 before a handler reads them.
+MAX_BODY_BYTES = 64 * 1024
+
+
+def build_app(deps: ApiDeps) -> web.Application:
+    public = frozenset({ops.healthz, ops.metrics, auth.login})
+    app = web.Application(
+        # Outermost first: the error envelope also wraps the gate's 401.
+        middlewares=[error_middleware, auth.bearer_auth(public)],
+        client_max_size=MAX_BODY_BYTES,
+    )
+    app[DEPS] = deps
+    app[DUMMY_PASSWORD_HASH] = hash_password(secrets.token_urlsafe(24))
+    app.router.add_get("/healthz", ops.healthz)
+    app.router.add_get("/metrics", ops.metrics)
+    app.router.add_post("/api/v1/auth/login", auth.login)
+    routes.add_routes(app)
+    return app

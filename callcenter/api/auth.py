@@ -1,0 +1,83 @@
+"""Login, and the bearer-token gate in front of every protected route.
+
+The gate is a middleware and protection is the default: a route is public only if the
+application lists its handler as such, so a new route cannot forget to check the token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Collection
+
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+
+from callcenter.api.bodies import LoginBody, parse_body
+from callcenter.api.deps import DEPS, DUMMY_PASSWORD_HASH, PRINCIPAL
+from callcenter.api.errors import ApiError
+from callcenter.auth.passwords import verify_password
+from callcenter.auth.tokens import Principal
+from callcenter.ticketing.records import Role
+
+#: Unmatched paths under this prefix still need a token, so probing reveals no routes.
+PROTECTED_PREFIX = "/api/"
+SUPERVISING_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
+
+
+def bearer_auth(public: Collection[Handler]) -> Middleware:
+    """Require a valid token on every route whose handler is not in `public`."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if _is_public(request, public):
+            return await handler(request)
+        principal = _bearer_principal(request)
+        if principal is None:
+            raise ApiError(
+                401,
+                "unauthorized",
+                "a valid bearer token is required",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        request[PRINCIPAL] = principal
+        return await handler(request)
+
+    return middleware
+
+
+def _is_public(request: web.Request, public: Collection[Handler]) -> bool:
+    match_info = request.match_info
+    if match_info.http_exception is not None:  # no route: 404 or 405 comes next
+        path = request.path
+        return not (path.startswith(PROTECTED_PREFIX) or path == PROTECTED_PREFIX.rstrip("/"))
+    return match_info.handler in public
+
+
+def _bearer_principal(request: web.Request) -> Principal | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return request.app[DEPS].tokens.verify(token.strip())
+
+
+def principal(request: web.Request) -> Principal:
+    """The caller of a protected route (the middleware guarantees there is one)."""
+    return request[PRINCIPAL]
+
+
+def supervises(who: Principal) -> bool:
+    return who.role in SUPERVISING_ROLES
+
+
+async def login(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    body = await parse_body(request, LoginBody)
+    account = await deps.store.agent_account(body.username)
+    # Unknown users are checked against a dummy hash: the reply time does not tell
+    # an attacker which usernames exist.
+    stored = account.password_hash if account else request.app[DUMMY_PASSWORD_HASH]
+    matches = await asyncio.to_thread(verify_password, body.password, stored)
+    if account is None or not matches:
+        raise ApiError(401, "invalid_credentials", "unknown username or wrong password")
+    token = deps.tokens.issue(account.username, account.role)
+    return web.json_response({"token": token, "role": account.role.value})

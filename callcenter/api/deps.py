@@ -1,0 +1,32 @@
+"""What the API needs from the rest of the system, and the typed keys it is kept under."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+
+from callcenter.acd.acd import Acd
+from callcenter.auth.tokens import Principal, TokenSigner
+from callcenter.clock import Clock
+from callcenter.ticketing.records import TicketStore
+
+
+@dataclass(frozen=True)
+class ApiDeps:
+    acd: Acd
+    store: TicketStore
+    tokens: TokenSigner
+    registry: CollectorRegistry
+    clock: Clock
+    #: True once the process serves calls; /healthz answers 503 until then.
+    ready: Callable[[], bool]
+
+
+DEPS = web.AppKey("deps", ApiDeps)
+#: A password hash no account has: unknown users cost the same time as wrong passwords.
+DUMMY_PASSWORD_HASH = web.AppKey("dummy_password_hash", str)
+#: Who made the request; set by the bearer middleware before any protected handler runs.
+PRINCIPAL = web.RequestKey("principal", Principal)

@@ -1,0 +1,90 @@
+"""Desk resources under /api/v1: agents, queues, calls, tickets.
+
+Each handler checks who may ask, calls the ACD or the store, and shapes the reply;
+the middlewares have already checked the token and will map errors.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from callcenter.acd.model import AgentState
+from callcenter.api.auth import principal, supervises
+from callcenter.api.bodies import AgentStateBody, id_param, int_param, parse_body, required_param
+from callcenter.api.deps import DEPS
+from callcenter.api.errors import ApiError
+from callcenter.api.views import agent_state_view, agent_view, call_view, queue_view, ticket_view
+
+DEFAULT_CALLS_LIMIT = 50
+MAX_CALLS_LIMIT = 500
+#: Ids beyond a 32-bit column cannot exist; answering 404 spares the database the error.
+MAX_TICKET_ID = 2**31 - 1
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/v1/agents", list_agents)
+    app.router.add_put("/api/v1/agents/{username}/state", set_agent_state)
+    app.router.add_get("/api/v1/queues", list_queues)
+    app.router.add_get("/api/v1/calls", list_calls)
+    app.router.add_get("/api/v1/tickets", list_tickets)
+    app.router.add_get("/api/v1/tickets/{ticket_id}", get_ticket)
+
+
+async def list_agents(request: web.Request) -> web.Response:
+    """Supervisors see the whole desk, an agent only itself."""
+    deps, who = request.app[DEPS], principal(request)
+    agents = deps.acd.agents
+    if not supervises(who):
+        agents = [a for a in agents if a.agent_id == who.username]
+    now = deps.clock.now()
+    views = [agent_view(a, now) for a in sorted(agents, key=lambda a: a.agent_id)]
+    return web.json_response({"agents": views})
+
+
+async def set_agent_state(request: web.Request) -> web.Response:
+    deps, who = request.app[DEPS], principal(request)
+    username = request.match_info["username"]
+    if username != who.username and not supervises(who):
+        raise ApiError(403, "forbidden", "agents may change only their own state")
+    body = await parse_body(request, AgentStateBody)
+    deps.acd.set_agent_state(username, AgentState(body.state), body.reason)
+    return web.json_response(agent_state_view(deps.acd.agent(username)))
+
+
+async def list_queues(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    now = deps.clock.now()
+    return web.json_response(
+        {"queues": [queue_view(deps.acd, name, now) for name in deps.acd.queue_names]}
+    )
+
+
+async def list_calls(request: web.Request) -> web.Response:
+    """Newest first; an agent sees only the calls it took."""
+    deps, who = request.app[DEPS], principal(request)
+    limit = int_param(request, "limit", DEFAULT_CALLS_LIMIT, 1, MAX_CALLS_LIMIT)
+    if supervises(who):
+        records = await deps.store.recent_calls(limit)
+    else:
+        # The store has no per-agent query: filter the most recent calls it keeps.
+        recent = await deps.store.recent_calls(MAX_CALLS_LIMIT)
+        records = [r for r in recent if r.agent == who.username][:limit]
+    return web.json_response({"calls": [call_view(r) for r in records]})
+
+
+async def list_tickets(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    username = required_param(request, "employee")
+    if await deps.store.employee_by_username(username) is None:
+        raise ApiError(404, "unknown_employee", f"no employee {username!r}")
+    tickets = await deps.store.tickets_of(username)
+    return web.json_response({"tickets": [ticket_view(t) for t in tickets]})
+
+
+async def get_ticket(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    ticket_id = id_param(request, "ticket_id")
+    ticket = await deps.store.ticket(ticket_id) if ticket_id <= MAX_TICKET_ID else None
+    if ticket is None:
+        raise ApiError(404, "unknown_ticket", f"no ticket {ticket_id}")
+    return web.json_response(ticket_view(ticket))
