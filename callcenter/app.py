@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import resource
 import secrets
 import signal
 from dataclasses import dataclass
@@ -73,7 +74,15 @@ async def _check_schema(store: SqlTicketStore) -> None:
         ) from None
 
 
+def _raise_open_files_limit() -> None:
+    """About four sockets per call leg: Debian's soft limit of 1024 files is too low."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or soft < hard):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
+    _raise_open_files_limit()
     loop = asyncio.get_running_loop()
     stop = stop or asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_URI_USER = re.compile(r"<?\s*(?:sips?|tel):([^@;>\s]+)", re.IGNORECASE)
+_SIP_USER = re.compile(r"sips?:([^@>\s]+)@", re.IGNORECASE)  # no "@": a URI without a user
+_TEL_NUMBER = re.compile(r"tel:([^;>\s]+)", re.IGNORECASE)
 _DISPLAY = re.compile(r'^\s*"((?:[^"\\]|\\.)*)"|^\s*([^<"]+?)\s*<')
 _COMPACT = {"f": "from", "t": "to", "i": "call-id"}
 
@@ -36,11 +37,10 @@ def headers(message: str) -> dict[str, list[str]]:
 
 
 def uri_user(value: str) -> str | None:
-    match = _URI_USER.search(value)
+    match = _SIP_USER.search(value) or _TEL_NUMBER.search(value)
     if match is None:
         return None
-    user = match.group(1)
-    return user.split(";", 1)[0] or None
+    return match.group(1).split(";", 1)[0] or None
 
 
 def display_name(value: str) -> str | None:

@@ -69,3 +69,38 @@ async def test_call_beyond_max_calls_gets_503_with_retry_after_and_others_go_on(
     # Capacity is free again: a new call is served.
     code, out = await (await caller("caller.xml", server, tmp_path, talk_ms=1000).start()).wait(30)
     assert code == 0, out
+
+
+MALFORMED = [
+    b"\x00\xff garbage that is not SIP at all \r\n\r\n",
+    b"INVITE sip:hotline@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK1\r\n"
+    b"From: <sip:1@x>;tag=1\r\nTo: <sip:hotline@x>\r\nCSeq: 1 INVITE\r\n"
+    b"Content-Length: 0\r\n\r\n",  # no Call-ID
+    b"INVITE sip:hotline@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK2\r\n"
+    b"X-Huge: " + b"A" * 60000 + b"\r\n\r\n",
+    b"OPTIONS sip:hotline@127.0.0.1 SIP/2.0\r\nContent-Length: -5\r\n\r\n",
+]
+
+
+async def test_malformed_sip_is_survived_and_the_next_call_is_served(
+    sqlite_url: str, tmp_path: Path, stoppable: list[Server]
+) -> None:
+    server = Server(sqlite_url, tmp_path)
+    stoppable.append(await started(server))
+    loop = asyncio.get_running_loop()
+    transport, _ = await loop.create_datagram_endpoint(
+        asyncio.DatagramProtocol, remote_addr=("127.0.0.1", server.sip_port)
+    )
+    try:
+        for datagram in MALFORMED * 20:
+            transport.sendto(datagram)
+    finally:
+        transport.close()
+    _reader, writer = await asyncio.open_connection("127.0.0.1", server.sip_port)
+    writer.write(b"REGISTER nonsense\r\n\r\n" + b"\x00" * 4096)
+    await writer.drain()
+    writer.close()
+    await asyncio.sleep(0.5)
+    assert server.process is not None and server.process.poll() is None
+    code, out = await (await caller("caller.xml", server, tmp_path, talk_ms=1000).start()).wait(30)
+    assert code == 0, out

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from callcenter.settings import ConfigError, Settings, env_names, load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = ROOT / "config" / "callcenter.yaml"
+
+
+def load(env: dict[str, str] | None = None, path: Path = CONFIG) -> Settings:
+    return load_settings(path, environ=env or {})
+
+
+def test_shipped_file_is_valid_and_matches_documented_defaults() -> None:
+    s = load()
+    assert (s.sip.host, s.sip.port, s.http.port) == ("127.0.0.1", 5060, 8080)
+    assert s.database.url == "sqlite+aiosqlite:///var/callcenter.db"
+    [queue] = s.acd.queues
+    assert (queue.name, queue.service_level_seconds, queue.service_level_target) == (
+        "helpdesk",
+        20,
+        0.9,
+    )
+    assert queue.ring_timeout_seconds == 15
+    assert s.ticketing.attach_window_hours == 8
+
+
+def test_environment_overrides_the_file() -> None:
+    s = load({"CALLCENTER_SIP_PORT": "5070", "CALLCENTER_DATABASE_URL": "postgresql+asyncpg://x/y"})
+    assert s.sip.port == 5070
+    assert s.database.url == "postgresql+asyncpg://x/y"
+
+
+def test_every_scalar_setting_has_a_variable() -> None:
+    names = env_names()
+    assert names["CALLCENTER_SIP_PORT"] == ("sip", "port")
+    assert names["CALLCENTER_HTTP_PORT"] == ("http", "port")
+    assert names["CALLCENTER_REDIS_URL"] == ("redis", "url")
+    assert "CALLCENTER_SIP_TRUNKS" not in names  # lists live in the file only
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"CALLCENTER_SIP_PORT": "70000"}, "sip.port: Input should be less than or equal to 65535"),
+        ({"CALLCENTER_SIP_PORT": "five"}, "sip.port: Input should be a valid integer"),
+        ({"CALLCENTER_SIP_PROT": "5060"}, "CALLCENTER_SIP_PROT: unknown setting variable"),
+        ({"CALLCENTER_DATABASE_URL": "sqlite:///x.db"}, "database.url: String should match"),
+        ({"CALLCENTER_TICKETING_DEFAULT_REGION": "china"}, "ticketing.default_region"),
+        ({"CALLCENTER_ACD_DEFAULT_QUEUE": "sales"}, "default_queue 'sales' is not a configured"),
+    ],
+)
+def test_bad_values_name_the_key(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load(env)
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_unknown_key_in_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("sip:\n  prot: 5060\n")
+    with pytest.raises(ConfigError, match=r"^sip\.prot: unknown key"):
+        load(path=path)
+
+
+def test_bad_trunk_network(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("sip:\n  trunks:\n    - name: pbx\n      networks: [10.0.0.300/8]\n")
+    with pytest.raises(ConfigError, match=r"^sip\.trunks\.0\.networks\.0"):
+        load(path=path)
+
+
+def test_not_yaml(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("sip: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load(path=path)
+
+
+def test_missing_explicit_config_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such file"):
+        load_settings(None, environ={"CALLCENTER_CONFIG": str(tmp_path / "absent.yaml")})
+
+
+def test_trunk_membership() -> None:
+    s = load()
+    assert s.sip.allows("127.0.0.1") and s.sip.allows("::1")
+    assert not s.sip.allows("192.0.2.10")
+
+
+def test_secret_never_printed() -> None:
+    s = load({"CALLCENTER_AUTH_TOKEN_SECRET": "hunter2"})
+    assert "hunter2" not in repr(s) and "hunter2" not in s.model_dump_json()
+    assert s.auth.token_secret.get_secret_value() == "hunter2"
+
+
+def test_cli_config_error_is_one_line_and_exit_2() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "callcenter", "config"],
+        env={"CALLCENTER_CONFIG": str(CONFIG), "CALLCENTER_HTTP_PORT": "0x"},
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0
+    assert "http.port" in done.stderr and "Traceback" not in done.stderr
