@@ -333,8 +333,11 @@ class PjsuaThread:
                 return
             try:
                 self._execute(command)
-            except Exception:
+            except pj.Error as exc:
                 # One failed command (a leg that just hung up) must not stop the bridge.
+                log.warning("SIP command %r failed: %s: %s", command, exc.title, exc.reason)
+                self._after_failed_command(command)
+            except Exception:
                 log.exception("SIP command %r failed", command)
 
     def _execute(self, command: m.Command) -> None:
@@ -361,6 +364,21 @@ class PjsuaThread:
             op = pj.CallOpParam()
             op.statusCode = command.status_code
             leg.call.hangup(op)
+
+    def _after_failed_command(self, command: m.Command) -> None:
+        """A leg we could not answer must not linger: end it, or at least forget it."""
+        if not isinstance(command, m.Answer):
+            return
+        leg = self._legs.get(command.leg_id)
+        if leg is None:
+            return
+        op = pj.CallOpParam()
+        op.statusCode = 500
+        try:
+            leg.call.hangup(op)
+        except pj.Error:
+            del self._legs[leg.leg_id]
+            self._emit(m.LegEnded(leg.leg_id, 500, "could not answer", False, leg.media))
 
     def _dial(self, command: m.Dial) -> None:
         call = _Call(self, self._account)
