@@ -15,13 +15,14 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
+from sqlalchemy.exc import DataError, IntegrityError
 
 from callcenter.acd.acd import Acd
 from callcenter.acd.events import AcdEvent
 from callcenter.api.app import build_app
 from callcenter.api.deps import ApiDeps
 from callcenter.auth.tokens import TokenSigner
-from callcenter.calls.recorder import CallRecorder
+from callcenter.calls.recorder import CallRecorder, programming_error
 from callcenter.calls.service import CallPolicy, CallService
 from callcenter.clock import SystemClock
 from callcenter.events import EventBus
@@ -77,8 +78,9 @@ async def _check_schema(store: SqlTicketStore) -> None:
 def _raise_open_files_limit() -> None:
     """About four sockets per call leg: Debian's soft limit of 1024 files is too low."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or soft < hard):
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    wanted = 65536 if hard == resource.RLIM_INFINITY else hard
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
@@ -128,7 +130,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         bus.subscribe(AcdEvent, acd_metrics.on_event)
         bridge_metrics = BridgeMetrics(registry)
 
-        recorder = CallRecorder()
+        recorder = CallRecorder(permanent=_permanent_write_error)
         bridge = SipBridge(settings.sip, settings.prompts.music_on_hold, bus.publish)
         service = CallService(
             acd=acd,
@@ -186,10 +188,11 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
             log.info("stopping: refusing new calls, hanging up %d", service.active_calls)
             health.ready = False
             service.shutting_down = True
+            bridge.stop_accepting()
             deadline = loop.time() + SHUTDOWN_SECONDS
-            await bridge.stop()
+            await bridge.stop(timeout=SHUTDOWN_SECONDS - 1.5)
             await asyncio.sleep(0.05)  # let the last bridge events reach the loop
-            await recorder.drain(max(0.5, deadline - loop.time()))
+            await recorder.drain(max(0.2, deadline - loop.time()))
         finally:
             await service.close()
             for task in reversed(tasks):
@@ -201,6 +204,10 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         await store.close()
     log.info("stopped")
     return 0
+
+
+def _permanent_write_error(exc: Exception) -> bool:
+    return programming_error(exc) or isinstance(exc, (IntegrityError, DataError))
 
 
 def _now_utc(clock: SystemClock) -> datetime:

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from callcenter.metrics import staffing_cli
 from callcenter.settings import ConfigError, Settings, load_settings
 
 EXIT_CONFIG = 2
@@ -39,11 +40,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     prompts.add_parser("build", help="synthesise and convert the prompts of prompts.catalogue")
     commands.add_parser("config", help="validate the settings and print them (secrets hidden)")
+    staffing_cli.add_commands(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "staffing":  # arithmetic only: needs no settings
+        return staffing_cli.run(args)
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:

@@ -45,9 +45,9 @@ class SipSettings(_Section):
     max_calls: int = Field(100, ge=1, le=500)
     rtp_port: int = Field(40000, ge=1024, le=65535)
     rtp_port_range: int = Field(10000, ge=2)
-    clock_rate: Literal[8000, 16000] = 8000
+    clock_rate: int = 8000
     user_agent: str = "callcenter"
-    log_level: int = Field(1, ge=0, le=6)
+    log_level: int = Field(1, ge=0, le=5)  # the build compiles levels up to 5
     trunks: list[Trunk] = Field(
         default_factory=lambda: [
             Trunk(name="loopback", networks=[ipaddress.ip_network("127.0.0.0/8")])
@@ -55,6 +55,14 @@ class SipSettings(_Section):
         min_length=1,
     )
     retry_after_seconds: int = Field(30, ge=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SipSettings:
+        if self.clock_rate not in (8000, 16000):
+            raise ValueError(f"clock_rate must be 8000 or 16000 (got {self.clock_rate})")
+        if self.rtp_port + self.rtp_port_range > 65536:
+            raise ValueError("rtp_port + rtp_port_range must not pass 65535")
+        return self
 
     def allows(self, address: str) -> bool:
         ip = ipaddress.ip_address(address)
@@ -160,6 +168,7 @@ def _is_list(annotation: Any) -> bool:
 
 def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     environ = os.environ if environ is None else environ
+    explicit = path is not None
     if path is None:
         path = Path(environ.get("CALLCENTER_CONFIG", DEFAULT_CONFIG_PATH))
     data: dict[str, Any] = {}
@@ -173,8 +182,8 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
         if not isinstance(loaded, dict):
             raise ConfigError(f"{path}: the top level must be a mapping of sections")
         data = loaded
-    elif "CALLCENTER_CONFIG" in environ:
-        raise ConfigError(f"CALLCENTER_CONFIG: no such file {path}")
+    elif explicit or "CALLCENTER_CONFIG" in environ:
+        raise ConfigError(f"{path}: no such settings file")
     known = env_names()
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX) or name.startswith(ENV_NOT_SETTINGS):
@@ -201,7 +210,9 @@ def _set_path(data: dict[str, Any], path: tuple[str, ...], name: str, raw: str) 
 
 def _one_line(exc: ValidationError, path: Path) -> str:
     error = exc.errors()[0]
-    key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    # Union members show up in the location as "lax-or-strict[...]" and the like.
+    parts = [str(part) for part in error["loc"] if "[" not in str(part)]
+    key = ".".join(parts) or "(top level)"
     if error["type"] == "extra_forbidden":
         return f"{key}: unknown key (in {path} or the environment)"
     value = error.get("input")

@@ -6,7 +6,7 @@ import secrets
 
 from aiohttp import web
 
-from callcenter.api import auth, ops, routes
+from callcenter.api import auth, ops, routes, staffing
 from callcenter.api.deps import DEPS, DUMMY_PASSWORD_HASH, ApiDeps
 from callcenter.api.errors import error_middleware
 from callcenter.auth.passwords import hash_password
@@ -28,4 +28,5 @@ def build_app(deps: ApiDeps) -> web.Application:
     app.router.add_get("/metrics", ops.metrics)
     app.router.add_post("/api/v1/auth/login", auth.login)
     routes.add_routes(app)
+    staffing.add_routes(app)
     return app

@@ -17,9 +17,19 @@ Job = Callable[[], Awaitable[None]]
 RETRY_DELAYS = (0.1, 0.5, 1.0, 2.0, 5.0)
 
 
+def programming_error(exc: Exception) -> bool:
+    """Failures that no retry can cure; the adapter's own kinds are added by the caller."""
+    return isinstance(exc, (LookupError, ValueError, TypeError))
+
+
 class CallRecorder:
-    def __init__(self) -> None:
+    """Retries a write while the database is unreachable; a write that can never succeed
+    (a record that does not exist, a constraint) is logged and dropped, so that it does
+    not hold up every later record."""
+
+    def __init__(self, permanent: Callable[[Exception], bool] = programming_error) -> None:
         self._jobs: asyncio.Queue[tuple[str, Job]] = asyncio.Queue()
+        self._permanent = permanent
 
     def submit(self, what: str, job: Job) -> None:
         self._jobs.put_nowait((what, job))
@@ -44,7 +54,10 @@ class CallRecorder:
                 return
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as exc:
+                if self._permanent(exc):
+                    log.error("writing %s failed and cannot succeed; dropped", what, exc_info=exc)
+                    return
                 delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
                 log.exception("writing %s failed; retrying in %.1f s", what, delay)
                 attempt += 1

@@ -102,6 +102,7 @@ class CallService:
         self._tasks: set[asyncio.Task[None]] = set()
         self.shutting_down = False
         bus.subscribe(m.InboundCall, self._on_inbound)
+        bus.subscribe(m.CallRefused, self._on_refused)
         bus.subscribe(m.PromptFinished, self._on_prompt_finished)
         bus.subscribe(m.LegAnswered, self._on_leg_answered)
         bus.subscribe(m.LegEnded, self._on_leg_ended)
@@ -167,6 +168,24 @@ class CallService:
             )
 
         self._recorder.submit(f"arrival of {call.call_id}", write)
+
+    def _on_refused(self, event: m.CallRefused) -> None:
+        """A caller turned away for capacity or shutdown is a lost call: keep its record.
+
+        Refusals of strangers (not a trunk, wrong number) leave only a log line and a
+        metric, so a flood cannot fill the database.
+        """
+        if event.reason not in ("capacity", "shutdown"):
+            return
+        raw = event.caller_user or "anonymous"
+        caller = normalise(raw, self._policy.default_region) or raw
+        now, store, call_id = _utc(self._clock.now()), self._store, str(uuid.uuid4())
+
+        async def write() -> None:
+            await store.open_call_record(call_id, event.sip_call_id, caller, None, now)
+            await store.update_call_record(call_id, ended_at=now, outcome=CallOutcome.REFUSED)
+
+        self._recorder.submit(f"refusal {call_id}", write)
 
     async def _identify(self, call: HotlineCall) -> None:
         try:

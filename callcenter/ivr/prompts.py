@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -42,7 +43,19 @@ class PromptLibrary:
 
 def build_prompts(catalogue: Path, directory: Path) -> int:
     """Synthesise or convert every prompt whose source changed; returns how many were made."""
-    spec = yaml.safe_load(catalogue.read_text())
+    try:
+        spec = yaml.safe_load(catalogue.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise PromptError(f"prompts.catalogue: cannot read {catalogue}: {exc}") from None
+    try:
+        return _build_all(catalogue, spec, directory)
+    except subprocess.CalledProcessError as exc:
+        raise PromptError(f"making a prompt failed: {' '.join(exc.cmd)}") from None
+    except (KeyError, AttributeError, TypeError):
+        raise PromptError(f"{catalogue}: each language needs a 'prompts' mapping") from None
+
+
+def _build_all(catalogue: Path, spec: dict[str, Any], directory: Path) -> int:
     made = 0
     for language, section in spec.items():
         voice = section.get("voice", language)
@@ -83,7 +96,7 @@ def _synthesise(text: str, voice: str, target: Path) -> None:
 
 
 def _convert(source: Path, target: Path) -> None:
-    """8 kHz 16-bit mono: what the conference bridge runs at, so it never resamples prompts."""
+    """8 kHz 16-bit mono, the telephone rate: the bridge's default, and G.711's."""
     if not source.is_file():
         raise PromptError(f"sound file {source} missing: install asterisk-core-sounds-en-wav")
     sox = _tool("sox", "sox")

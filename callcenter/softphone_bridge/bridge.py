@@ -46,7 +46,8 @@ class SipBridge:
         if self._thread is not None:
             self._thread.stop_accepting()  # type: ignore[attr-defined]
 
-    async def stop(self) -> None:
+    async def stop(self, timeout: float = 3.0) -> None:
+        """Hang up every leg and destroy the library; returns within about timeout + 1 s."""
         thread, self._thread = self._thread, None
         if thread is not None:
-            await asyncio.to_thread(thread.stop)  # type: ignore[attr-defined]
+            await asyncio.to_thread(thread.stop, timeout)  # type: ignore[attr-defined]

@@ -83,6 +83,8 @@ class CallRefused:
     reason: str  # "trunk", "not_found", "capacity", "shutdown"
     status_code: int
     source: str
+    sip_call_id: str | None = None
+    caller_user: str | None = None
 
 
 @dataclass(frozen=True)

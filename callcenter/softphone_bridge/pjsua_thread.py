@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 POLL_MS = 5
 #: How often the level of what each bridged party hears is sampled (one-way audio check).
 LEVEL_SAMPLE_SECONDS = 0.25
+#: How often calls PJSIP ended without telling us are looked for.
+REAP_SECONDS = 1.0
 #: Headroom of pjsua call slots beyond two legs per inbound call (rejections in flight).
 CALL_SLOT_HEADROOM = 16
 
@@ -138,6 +140,7 @@ class PjsuaThread:
         self._stopping = threading.Event()
         self._accepting = True
         self._next_level_sample = 0.0
+        self._next_reap = 0.0
         self._legs: dict[str, _Leg] = {}
         self._calls: list[_Call] = []  # every pjsua2 Call alive in PJSIP, leg or not
         self._graveyard: list[Any] = []  # released after the callback that ended them
@@ -183,7 +186,9 @@ class PjsuaThread:
         try:
             self._init_library()
         except BaseException as exc:
-            self._start_error = exc
+            self._start_error = (
+                RuntimeError(f"{exc.title}: {exc.reason}") if isinstance(exc, pj.Error) else exc
+            )
             self._destroy_library()
             self._started.set()
             return
@@ -206,6 +211,9 @@ class PjsuaThread:
         if now >= self._next_level_sample:
             self._next_level_sample = now + LEVEL_SAMPLE_SECONDS
             self._sample_levels()
+        if now >= self._next_reap:
+            self._next_reap = now + REAP_SECONDS
+            self._reap_dead_calls()
 
     def _sample_levels(self) -> None:
         """Remember the loudest the other party sounded to each bridged leg.
@@ -247,6 +255,7 @@ class PjsuaThread:
             )
         ep.libStart()
         ep.audDevManager().setNullDev()
+        self._restrict_codecs(ep)
         acfg = pj.AccountConfig()
         acfg.idUri = f"sip:{s.hotline_user}@{s.host}:{s.port}"
         acfg.mediaConfig.transportConfig.port = s.rtp_port
@@ -260,6 +269,15 @@ class PjsuaThread:
         version = ep.libVersion().full
         log.info("SIP bridge up: PJSIP %s on %s:%d %s", version, s.host, s.port, s.transports)
         self._emit(m.BridgeStarted(version, s.max_calls))
+
+    @staticmethod
+    def _restrict_codecs(ep: Any) -> None:
+        """Offer what telephony peers expect, G.711 first: PCMU, PCMA, then G.722."""
+        priorities = {"PCMU/": 130, "PCMA/": 129, "G722/": 128}
+        for codec in ep.codecEnum2():
+            name = codec.codecId
+            wanted = next((p for prefix, p in priorities.items() if name.startswith(prefix)), 0)
+            ep.codecSetPriority(name, wanted)
 
     # ----- inbound INVITEs -----------------------------------------------------------
 
@@ -278,7 +296,17 @@ class PjsuaThread:
             self._respond(call, code, headers)
             if reason == "trunk":
                 log.warning("refused SIP INVITE from %s: not a configured trunk", rdata.srcAddress)
-            self._emit(m.CallRefused(reason, code, source))
+            caller = identity.caller_identity(message)
+            call_ids = identity.headers(message).get("call-id")
+            self._emit(
+                m.CallRefused(
+                    reason,
+                    code,
+                    source,
+                    call_ids[0] if call_ids else None,
+                    caller.user if caller else None,
+                )
+            )
             return
         leg_id = str(uuid.uuid4())
         call.leg_id = leg_id
@@ -495,13 +523,18 @@ class PjsuaThread:
         if info.state == pj.PJSIP_INV_STATE_CONFIRMED and leg is not None and not leg.answered:
             leg.answered = True
             self._emit(m.LegAnswered(leg.leg_id))
-        if info.state != pj.PJSIP_INV_STATE_DISCONNECTED:
+        if info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
+            self._forget(call, int(info.lastStatusCode), str(info.lastReason))
+
+    def _forget(self, call: _Call, status_code: int, reason: str) -> None:
+        """PJSIP is done with the call: release our references and report the leg's end."""
+        if call not in self._calls:
             return
         self._calls.remove(call)
         self._graveyard.append(call)
+        leg = self._legs.pop(call.leg_id or "", None)
         if leg is None:
             return
-        del self._legs[leg.leg_id]
         # PJSIP has already taken the call's port off the bridge: only drop our references.
         if leg.player is not None:
             self._graveyard.append(leg.player)
@@ -509,11 +542,15 @@ class PjsuaThread:
         for other in self._legs.values():
             if other.playing == ("peer", leg.leg_id):
                 other.playing = None
-        self._emit(
-            m.LegEnded(
-                leg.leg_id, int(info.lastStatusCode), str(info.lastReason), leg.answered, leg.media
-            )
-        )
+        self._emit(m.LegEnded(leg.leg_id, status_code, reason, leg.answered, leg.media))
+
+    def _reap_dead_calls(self) -> None:
+        """Under overload PJSIP can end an INVITE session without a DISCONNECTED callback
+        reaching us (seen when a caller gives up while its answer is pending); such a
+        call would hold a capacity slot for ever."""
+        for call in list(self._calls):
+            if not call.isActive():
+                self._forget(call, 487, "session ended without notice")
 
     # ----- tear-down -----------------------------------------------------------------
 
@@ -531,8 +568,16 @@ class PjsuaThread:
             self._drain_eof()
             self._ep.libHandleEvents(POLL_MS)
             self._graveyard.clear()
+            self._reap_dead_calls()
         if self._calls:
-            log.warning("%d calls still up at shutdown; destroying them", len(self._calls))
+            states = []
+            for call in self._calls:
+                try:
+                    info = call.getInfo()
+                    states.append(f"{call.leg_id}:{info.stateText}:{info.lastStatusCode}")
+                except pj.Error as exc:
+                    states.append(f"{call.leg_id}:gone:{exc.reason}")
+            log.warning("%d calls still up at shutdown: %s", len(self._calls), states[:10])
 
     def _destroy_library(self) -> None:
         if self._ep is None:

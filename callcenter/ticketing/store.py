@@ -219,14 +219,23 @@ class SqlTicketStore:
                 raise LookupError(f"no call record {call_id}")
 
     async def recover_interrupted_calls(self, now: datetime) -> int:
-        """Close records a previous process left in progress; returns how many."""
+        """Close records a previous process left open; returns how many.
+
+        Calls never answered become interrupted; answered ones keep their outcome (the
+        caller did reach an agent) and get the recovery time as their end.
+        """
         async with self.write_transaction() as session:
-            result = await session.execute(
+            unanswered = await session.execute(
                 update(models.CallRecord)
                 .where(models.CallRecord.outcome == CallOutcome.IN_PROGRESS.value)
                 .values(outcome=CallOutcome.INTERRUPTED.value, ended_at=now)
             )
-            return _rowcount(result)
+            answered = await session.execute(
+                update(models.CallRecord)
+                .where(models.CallRecord.ended_at.is_(None))
+                .values(ended_at=now)
+            )
+            return _rowcount(unanswered) + _rowcount(answered)
 
     async def call_record(self, call_id: str) -> CallRecord | None:
         async with self._read() as session:

@@ -66,6 +66,8 @@ async def test_call_beyond_max_calls_gets_503_with_retry_after_and_others_go_on(
     metrics = await server.metrics()
     assert metric_value(metrics, "callcenter_sip_refused_total", reason="capacity") == 1
     assert metric_value(metrics, "callcenter_sip_capacity_rejections_total") == 1
+    refused = [c for c in await server.calls() if c["outcome"] == "refused"]
+    assert len(refused) == 1 and refused[0]["caller"] == "+862088881001"
     # Capacity is free again: a new call is served.
     code, out = await (await caller("caller.xml", server, tmp_path, talk_ms=1000).start()).wait(30)
     assert code == 0, out
