@@ -72,7 +72,7 @@ def test_unknown_key_in_the_file(tmp_path: Path) -> None:
 def test_bad_trunk_network(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     path.write_text("sip:\n  trunks:\n    - name: pbx\n      networks: [10.0.0.300/8]\n")
-    with pytest.raises(ConfigError, match=r"^sip\.trunks\.0\.networks\.0"):
+    with pytest.raises(ConfigError, match=r"^sip\.trunks\.0\.networks\.0: "):
         load(path=path)
 
 
@@ -84,8 +84,21 @@ def test_not_yaml(tmp_path: Path) -> None:
 
 
 def test_missing_explicit_config_file(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="no such file"):
+    with pytest.raises(ConfigError, match="absent.yaml: no such settings file"):
         load_settings(None, environ={"CALLCENTER_CONFIG": str(tmp_path / "absent.yaml")})
+    with pytest.raises(ConfigError, match="other.yaml: no such settings file"):
+        load_settings(tmp_path / "other.yaml", environ={})
+
+
+def test_clock_rate_from_the_environment() -> None:
+    assert load({"CALLCENTER_SIP_CLOCK_RATE": "16000"}).sip.clock_rate == 16000
+    with pytest.raises(ConfigError, match=r"^sip: .*clock_rate must be 8000 or 16000"):
+        load({"CALLCENTER_SIP_CLOCK_RATE": "44100"})
+
+
+def test_rtp_range_must_fit_in_the_port_space() -> None:
+    with pytest.raises(ConfigError, match="rtp_port \\+ rtp_port_range"):
+        load({"CALLCENTER_SIP_RTP_PORT": "60000", "CALLCENTER_SIP_RTP_PORT_RANGE": "10000"})
 
 
 def test_trunk_membership() -> None:
