@@ -3,11 +3,15 @@
 Counters and the wait histogram must see every event, so they subscribe to the bus.
 Gauges describe the present, so they are read from the ACD in memory when Prometheus
 scrapes: nothing to keep in sync, and the scrape never waits on I/O.
+
+Every metric and how to aggregate it across processes is listed in docs/metrics.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
@@ -15,15 +19,48 @@ from prometheus_client.metrics_core import Metric
 
 from callcenter.acd import events as ev
 from callcenter.acd.acd import Acd
+from callcenter.acd.errors import UnknownAgent
 from callcenter.acd.model import AgentState
 from callcenter.clock import Clock
 
-#: Pickup latency buckets; 20 s is the usual service-level threshold, so it is a bound.
+#: Pickup latency buckets every queue gets; the thresholds of the configured queues add
+#: theirs (see `queue_wait_buckets`).
 QUEUE_WAIT_BUCKETS = (1, 2, 5, 10, 15, 20, 25, 30, 45, 60, 90, 120, 180, 300)
 
-#: The service-level window exported, as the `window` label says.
-SERVICE_LEVEL_WINDOW_SECONDS = 3600.0
-SERVICE_LEVEL_WINDOW_LABEL = "1h"
+#: Bounds put this far either side of each service-level threshold, so the histogram tells
+#: "just made it" from "just missed it".
+THRESHOLD_MARGIN_SECONDS = 5.0
+
+#: Windows of the service-level, ASA and AHT gauges: `window` label value, seconds.
+#: The ACD keeps a day of outcomes, so 24h is the longest window it can answer.
+FIGURE_WINDOWS: dict[str, float] = {"15m": 900.0, "1h": 3600.0, "24h": 86400.0}
+
+#: The window of the agent occupancy gauge.
+OCCUPANCY_WINDOW_LABEL = "1h"
+OCCUPANCY_WINDOW_SECONDS = 3600.0
+
+#: Agent states that count as occupied, and as staffed (occupied or waiting for a call).
+#: Paused and logged-out time count neither way.
+OCCUPIED_STATES = frozenset({AgentState.OFFERED, AgentState.ON_CALL, AgentState.WRAP_UP})
+STAFFED_STATES = OCCUPIED_STATES | {AgentState.AVAILABLE}
+
+
+def queue_wait_buckets(thresholds: Iterable[float]) -> tuple[float, ...]:
+    """The base buckets plus each threshold and the bounds `THRESHOLD_MARGIN_SECONDS` around it.
+
+    The histogram is shared by every queue (one bucket list per metric), so the list is the
+    union over all configured thresholds; every process with the same configuration gets the
+    same list, which summing buckets across processes requires.
+    """
+    bounds = {float(b) for b in QUEUE_WAIT_BUCKETS}
+    for threshold in thresholds:
+        around = (
+            threshold - THRESHOLD_MARGIN_SECONDS,
+            threshold,
+            threshold + THRESHOLD_MARGIN_SECONDS,
+        )
+        bounds.update(b for b in around if b > 0)
+    return tuple(sorted(bounds))
 
 
 class AcdMetrics:
@@ -44,22 +81,39 @@ class AcdMetrics:
         )
         self.abandoned = Counter(
             "callcenter_calls_abandoned_total",
-            "Queued calls the caller hung up before an agent answered.",
+            "Queued calls the caller hung up before an agent answered (short ones included).",
             ["queue"],
             registry=registry,
+        )
+        self.abandoned_short = Counter(
+            "callcenter_calls_abandoned_short_total",
+            "Abandons sooner than the queue's short-abandon threshold; a subset of"
+            " callcenter_calls_abandoned_total, counted neither for nor against the service level.",
+            ["queue"],
+            registry=registry,
+        )
+        self.wait_buckets = queue_wait_buckets(
+            acd.queue_settings(queue).service_level_seconds for queue in acd.queue_names
         )
         self.queue_wait = Histogram(
             "callcenter_queue_wait_seconds",
             "Pickup latency: from entering the queue to an agent answering.",
             ["queue"],
-            buckets=QUEUE_WAIT_BUCKETS,
+            buckets=self.wait_buckets,
             registry=registry,
         )
         # Every configured queue shows 0 before its first call, so rate() and alerts work.
         for queue in acd.queue_names:
-            for metric in (self.offered, self.answered, self.abandoned, self.queue_wait):
+            for metric in (
+                self.offered,
+                self.answered,
+                self.abandoned,
+                self.abandoned_short,
+                self.queue_wait,
+            ):
                 metric.labels(queue=queue)
-        registry.register(AcdCollector(acd, clock))
+        self.occupancy = AgentOccupancy(acd, OCCUPANCY_WINDOW_SECONDS)
+        registry.register(AcdCollector(acd, clock, self.occupancy))
 
     def on_event(self, event: ev.AcdEvent) -> None:
         match event:
@@ -68,10 +122,82 @@ class AcdMetrics:
             case ev.CallAnswered(queue=queue, wait_seconds=wait):
                 self.answered.labels(queue=queue).inc()
                 self.queue_wait.labels(queue=queue).observe(wait)
-            case ev.CallAbandoned(queue=queue):
+            case ev.CallAbandoned(queue=queue, short=short):
                 self.abandoned.labels(queue=queue).inc()
+                if short:
+                    self.abandoned_short.labels(queue=queue).inc()
+            case ev.AgentStateChanged():
+                self.occupancy.on_state_changed(event)
             case _:
                 pass
+
+
+@dataclass(frozen=True)
+class _Span:
+    """A stretch of one agent in one staffed state, credited to the queues it served then."""
+
+    start: float
+    end: float
+    occupied: bool
+    queues: frozenset[str]
+
+
+class AgentOccupancy:
+    """Agent occupancy per queue over a sliding window, from the ACD's agent state changes.
+
+    Occupancy is the time agents were offered a call, on a call or in wrap-up, over that
+    time plus the time they were available. An agent serving several queues counts in
+    each of them, as in `callcenter_agents`; a stretch is credited to the queues the agent
+    serves when the stretch ends, so a change of queues applies from the start of the
+    agent's current state. Only the last window of closed stretches is kept.
+
+    The scrape reads it on the event loop, like the ACD; nothing here locks.
+    """
+
+    def __init__(self, acd: Acd, window_seconds: float) -> None:
+        self._acd = acd
+        self._window = window_seconds
+        self._spans: deque[_Span] = deque()
+        #: Since when each agent's current state is not yet in a span.
+        self._since = {agent.agent_id: agent.state_since for agent in acd.agents}
+
+    def on_state_changed(self, event: ev.AgentStateChanged) -> None:
+        start = self._since.get(event.agent_id, event.at)
+        self._since[event.agent_id] = event.at
+        if event.old in STAFFED_STATES and event.at > start:
+            try:
+                queues = self._acd.agent(event.agent_id).queues
+            except UnknownAgent:
+                queues = frozenset()
+            if queues:
+                self._spans.append(_Span(start, event.at, event.old in OCCUPIED_STATES, queues))
+        horizon = event.at - self._window
+        while self._spans and self._spans[0].end <= horizon:
+            self._spans.popleft()
+
+    def ratios(self, now: float) -> dict[str, float]:
+        """Occupancy per queue; a queue without staffed time in the window has none."""
+        since = now - self._window
+        occupied = dict.fromkeys(self._acd.queue_names, 0.0)
+        staffed = dict.fromkeys(self._acd.queue_names, 0.0)
+        for span in self._spans_until(now):
+            length = min(span.end, now) - max(span.start, since)
+            if length <= 0:
+                continue
+            for queue in span.queues:
+                if queue in staffed:
+                    staffed[queue] += length
+                    if span.occupied:
+                        occupied[queue] += length
+        return {queue: occupied[queue] / total for queue, total in staffed.items() if total > 0}
+
+    def _spans_until(self, now: float) -> Iterator[_Span]:
+        """The closed spans, then every agent's current state as a span ending now."""
+        yield from self._spans
+        for agent in self._acd.agents:
+            if agent.state in STAFFED_STATES:
+                start = self._since.get(agent.agent_id, agent.state_since)
+                yield _Span(start, now, agent.state in OCCUPIED_STATES, agent.queues)
 
 
 class AcdCollector:
@@ -81,57 +207,104 @@ class AcdCollector:
     never from prometheus_client's own HTTP server thread.
     """
 
-    def __init__(self, acd: Acd, clock: Clock) -> None:
+    def __init__(self, acd: Acd, clock: Clock, occupancy: AgentOccupancy) -> None:
         self._acd = acd
         self._clock = clock
+        self._occupancy = occupancy
 
     def describe(self) -> Iterable[Metric]:
         """Names only, so the registry can refuse a duplicate without collecting."""
-        return list(_families())
+        return list(_Families())
 
     def collect(self) -> Iterable[Metric]:
-        waiting, longest, agents, level, target = families = _families()
+        f = _Families()
         now = self._clock.now()
         for queue in self._acd.queue_names:
             snapshot = self._acd.snapshot(queue)
-            waiting.add_metric([queue], snapshot.waiting)
-            longest.add_metric([queue], snapshot.longest_wait_seconds)
+            f.waiting.add_metric([queue], snapshot.waiting)
+            f.longest_wait.add_metric([queue], snapshot.longest_wait_seconds)
             for state in AgentState:
-                agents.add_metric([queue, state.value], snapshot.agents.get(state, 0))
-            figures = self._acd.statistics(queue).window(now, SERVICE_LEVEL_WINDOW_SECONDS)
-            if figures.service_level is not None:  # no counted call: no sample, not 100%
-                level.add_metric([queue, SERVICE_LEVEL_WINDOW_LABEL], figures.service_level)
-            target.add_metric([queue], snapshot.service_level_target)
-        return families
+                f.agents.add_metric([queue, state.value], snapshot.agents.get(state, 0))
+            f.target.add_metric([queue], snapshot.service_level_target)
+            f.threshold.add_metric([queue], snapshot.service_level_seconds)
+            statistics = self._acd.statistics(queue)
+            for label, seconds in FIGURE_WINDOWS.items():
+                figures = statistics.window(now, seconds)
+                # An undefined figure (no call counted in the window) has no sample: an
+                # empty hour is not a 100% hour, nor a 0-second ASA.
+                if figures.service_level is not None:
+                    f.service_level.add_metric([queue, label], figures.service_level)
+                if figures.asa_seconds is not None:
+                    f.asa.add_metric([queue, label], figures.asa_seconds)
+                if figures.aht_seconds is not None:
+                    f.aht.add_metric([queue, label], figures.aht_seconds)
+        for queue, ratio in self._occupancy.ratios(now).items():
+            f.occupancy.add_metric([queue, OCCUPANCY_WINDOW_LABEL], ratio)
+        return list(f)
 
 
-def _families() -> tuple[
-    GaugeMetricFamily, GaugeMetricFamily, GaugeMetricFamily, GaugeMetricFamily, GaugeMetricFamily
-]:
-    return (
-        GaugeMetricFamily(
+class _Families:
+    """One fresh family of each gauge, filled by one scrape."""
+
+    def __init__(self) -> None:
+        self.waiting = GaugeMetricFamily(
             "callcenter_queue_waiting_calls",
             "Calls in the queue not yet connected to an agent (waiting or ringing).",
             labels=["queue"],
-        ),
-        GaugeMetricFamily(
+        )
+        self.longest_wait = GaugeMetricFamily(
             "callcenter_queue_longest_wait_seconds",
             "How long the longest-waiting call of the queue has waited.",
             labels=["queue"],
-        ),
-        GaugeMetricFamily(
+        )
+        self.agents = GaugeMetricFamily(
             "callcenter_agents",
             "Agents serving the queue, by state.",
             labels=["queue", "state"],
-        ),
-        GaugeMetricFamily(
+        )
+        self.service_level = GaugeMetricFamily(
             "callcenter_service_level_ratio",
-            "Answered within the threshold over answered plus long abandons, in the window.",
+            "Answered within the threshold over answered plus long abandons, in the window;"
+            " no sample while no call counts.",
             labels=["queue", "window"],
-        ),
-        GaugeMetricFamily(
+        )
+        self.target = GaugeMetricFamily(
             "callcenter_service_level_target_ratio",
             "The service level the queue aims for.",
             labels=["queue"],
-        ),
-    )
+        )
+        self.threshold = GaugeMetricFamily(
+            "callcenter_service_level_threshold_seconds",
+            "A call answered within this wait counts for the service level.",
+            labels=["queue"],
+        )
+        self.asa = GaugeMetricFamily(
+            "callcenter_asa_seconds",
+            "Average speed of answer: mean wait of the calls answered in the window.",
+            labels=["queue", "window"],
+        )
+        self.aht = GaugeMetricFamily(
+            "callcenter_aht_seconds",
+            "Average handle time (talk plus wrap-up) of the calls completed in the window.",
+            labels=["queue", "window"],
+        )
+        self.occupancy = GaugeMetricFamily(
+            "callcenter_agent_occupancy_ratio",
+            "Agent time offered, on a call or in wrap-up over that time plus available time.",
+            labels=["queue", "window"],
+        )
+
+    def __iter__(self) -> Iterator[GaugeMetricFamily]:
+        return iter(
+            (
+                self.waiting,
+                self.longest_wait,
+                self.agents,
+                self.service_level,
+                self.target,
+                self.threshold,
+                self.asa,
+                self.aht,
+                self.occupancy,
+            )
+        )
