@@ -165,9 +165,9 @@ async def main(args: argparse.Namespace) -> list[Run]:
     server = Server(
         f"sqlite+aiosqlite:///{workdir / 'bench.db'}",
         workdir,
+        rtp_port_range=8000,
         extra_env={
             "CALLCENTER_SIP_MAX_CALLS": str(args.max_calls),
-            "CALLCENTER_SIP_RTP_PORT_RANGE": "8000",
             "CALLCENTER_LOGGING_LEVEL": "WARNING",
         },
     )

@@ -53,17 +53,21 @@ class _Health:
         return self.ready
 
 
-def _observe_bridge(metrics: BridgeMetrics, service: CallService) -> object:
-    def on_event(event: object) -> None:
-        if isinstance(event, m.InboundCall):
-            metrics.invite_answered(200)
-        elif isinstance(event, m.CallRefused):
-            metrics.refused(event.reason)
-            metrics.invite_answered(event.status_code)
-        if isinstance(event, (m.InboundCall, m.LegEnded)):
-            metrics.set_active_calls(service.active_calls)
+def _observe_bridge(bus: EventBus, metrics: BridgeMetrics, service: CallService) -> None:
+    """SIP health figures from the bridge's events (the active count after the call flow
+    has seen the event, hence subscribed after it)."""
 
-    return on_event
+    def accepted(event: m.InboundCall) -> None:
+        metrics.invite_answered(200)
+        metrics.set_active_calls(service.active_calls)
+
+    def refused(event: m.CallRefused) -> None:
+        metrics.refused(event.reason)
+        metrics.invite_answered(event.status_code)
+
+    bus.subscribe(m.InboundCall, accepted)
+    bus.subscribe(m.CallRefused, refused)
+    bus.subscribe(m.LegEnded, lambda _: metrics.set_active_calls(service.active_calls))
 
 
 async def _check_schema(store: SqlTicketStore) -> None:
@@ -148,7 +152,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
             clock=clock,
             agent_endpoints=endpoints,
         )
-        bus.subscribe(object, _observe_bridge(bridge_metrics, service))  # type: ignore[arg-type]
+        _observe_bridge(bus, bridge_metrics, service)
 
         secret = settings.auth.token_secret.get_secret_value().encode()
         if not secret:

@@ -420,8 +420,8 @@ class PjsuaThread:
         op.txOption.headers.append(header)
         try:
             call.makeCall(command.uri, op)
-        except Exception as exc:
-            log.warning("could not dial %s: %s", command.uri, exc)
+        except pj.Error as exc:
+            log.warning("could not dial %s: %s", command.uri, exc.reason)
             del self._legs[command.leg_id]
             self._calls.remove(call)
             self._graveyard.append(call)

@@ -34,9 +34,17 @@ class Server:
     sip_port: int = field(default_factory=free_udp_tcp_port)
     http_port: int = field(default_factory=free_port)
     agents: dict[str, int] = field(default_factory=dict)
+    rtp_port_range: int = 2000
     extra_env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
     _log_file: Any = None
+
+    @property
+    def rtp_port(self) -> int:
+        """The first RTP port, chosen once so that the whole range fits below 65536."""
+        if not hasattr(self, "_rtp_port"):
+            self._rtp_port = min(free_port(), 65535 - self.rtp_port_range)
+        return self._rtp_port
 
     @property
     def base_url(self) -> str:
@@ -48,8 +56,8 @@ class Server:
             CALLCENTER_CONFIG=str(ROOT / "config" / "callcenter.yaml"),
             CALLCENTER_DATABASE_URL=self.database_url,
             CALLCENTER_SIP_PORT=str(self.sip_port),
-            CALLCENTER_SIP_RTP_PORT=str(free_port()),
-            CALLCENTER_SIP_RTP_PORT_RANGE="2000",
+            CALLCENTER_SIP_RTP_PORT=str(self.rtp_port),
+            CALLCENTER_SIP_RTP_PORT_RANGE=str(self.rtp_port_range),
             CALLCENTER_HTTP_PORT=str(self.http_port),
             CALLCENTER_PROMPTS_DIRECTORY=str(PROMPTS),
             CALLCENTER_PROMPTS_CATALOGUE=str(ROOT / "config" / "prompts.yaml"),
