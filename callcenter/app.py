@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import resource
 import secrets
 import signal
@@ -116,7 +117,14 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         if recovered:
             log.warning("closed %d call records left in progress by a previous run", recovered)
 
-        acd = Acd([q.to_domain() for q in settings.acd.queues], clock, bus.publish)
+        acd = Acd(
+            [q.to_domain() for q in settings.acd.queues],
+            clock,
+            bus.publish,
+            pause_reasons=settings.acd.pause_reasons,
+            utc_offset_seconds=settings.acd.utc_offset_hours * 3600,
+            rng=random.Random(settings.acd.random_seed),
+        )
         endpoints: dict[str, str] = {}
         for account in await store.agent_accounts():
             if account.role is not Role.AGENT:

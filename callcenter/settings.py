@@ -15,7 +15,16 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
-from callcenter.acd.model import QueueSettings, Strategy
+from callcenter.acd.model import (
+    DEFAULT_PAUSE_REASONS,
+    JoinEmpty,
+    OverflowKind,
+    OverflowTarget,
+    QueueSettings,
+    SkillStep,
+    Strategy,
+)
+from callcenter.acd.service_level import ServiceLevelFormula
 
 ENV_PREFIX = "CALLCENTER_"
 #: Variables with the prefix that are not settings.
@@ -85,6 +94,27 @@ class RedisSettings(_Section):
     url: str | None = None
 
 
+class SkillStepConfig(_Section):
+    """After a call waited `after_seconds`, its skills are needed at most at `min_level`
+    (null: anyone of the queue may take it)."""
+
+    after_seconds: float = Field(ge=0)
+    min_level: int | None = Field(ge=1, le=10)
+
+
+class OverflowTargetConfig(_Section):
+    kind: OverflowKind
+    #: queue: the queue to move to; callback: the queue the callback waits in (default:
+    #: the same); ticket_only: unused.
+    name: str | None = None
+
+    @model_validator(mode="after")
+    def _queue_has_a_name(self) -> OverflowTargetConfig:
+        if self.kind is OverflowKind.QUEUE and not self.name:
+            raise ValueError("an overflow to a queue needs the queue's name")
+        return self
+
+
 class QueueConfig(_Section):
     name: str = Field(min_length=1, pattern=r"^[a-z][a-z0-9_-]*$")
     strategy: Strategy = Strategy.LONGEST_IDLE
@@ -93,14 +123,42 @@ class QueueConfig(_Section):
     short_abandon_seconds: float = Field(5.0, ge=0)
     ring_timeout_seconds: float = Field(15.0, gt=0)
     wrap_up_seconds: float = Field(0.0, ge=0)
+    service_level_formula: ServiceLevelFormula = (
+        ServiceLevelFormula.ANSWERED_OVER_ANSWERED_ABANDONED_LONG
+    )
+    skill_relaxation: list[SkillStepConfig] = Field(default_factory=list)
+    resume_window_seconds: float = Field(0.0, ge=0)
+    max_waiting: int | None = Field(None, ge=1)
+    max_wait_seconds: float | None = Field(None, gt=0)
+    overflow_target: OverflowTargetConfig | None = None
+    join_empty: JoinEmpty = JoinEmpty.ALLOW
+    callback_retries: int = Field(2, ge=0)
+    callback_retry_seconds: float = Field(300.0, ge=0)
+    default_aht_seconds: float = Field(300.0, gt=0)
 
     def to_domain(self) -> QueueSettings:
-        return QueueSettings(**self.model_dump())
+        scalars = self.model_dump(exclude={"skill_relaxation", "overflow_target"})
+        target = self.overflow_target
+        return QueueSettings(
+            **scalars,
+            skill_relaxation=tuple(
+                SkillStep(step.after_seconds, step.min_level) for step in self.skill_relaxation
+            ),
+            overflow_target=OverflowTarget(target.kind, target.name) if target else None,
+        )
 
 
 class AcdSettings(_Section):
     queues: list[QueueConfig] = Field(default_factory=lambda: [QueueConfig(name="helpdesk")])
     default_queue: str = "helpdesk"
+    #: Reasons an agent may give for a pause; "no answer", "busy", "rejected" and
+    #: "unreachable" (the ACD's own, after a failed offer) are accepted in any case.
+    pause_reasons: list[str] = Field(default_factory=lambda: list(DEFAULT_PAUSE_REASONS))
+    #: Offset of local time from UTC: "today" of the fewest_calls and least_talk_time
+    #: counters starts at local midnight.
+    utc_offset_hours: float = Field(0.0, ge=-12, le=14)
+    #: Seed of the random strategy's generator; null: seeded from the system.
+    random_seed: int | None = None
 
     @model_validator(mode="after")
     def _known_default(self) -> AcdSettings:
@@ -109,6 +167,16 @@ class AcdSettings(_Section):
             raise ValueError("queue names must be unique")
         if self.default_queue not in names:
             raise ValueError(f"default_queue {self.default_queue!r} is not a configured queue")
+        for queue in self.queues:
+            target = queue.overflow_target
+            if target is None or target.name is None:
+                continue
+            if target.name not in names:
+                raise ValueError(
+                    f"queue {queue.name!r} overflows to {target.name!r}, not a configured queue"
+                )
+            if target.kind is OverflowKind.QUEUE and target.name == queue.name:
+                raise ValueError(f"queue {queue.name!r} overflows into itself")
         return self
 
 

@@ -22,3 +22,17 @@ class UnknownCall(AcdError):
 
 class InvalidTransition(AcdError):
     pass
+
+
+class UnknownPauseReason(InvalidTransition):
+    """A pause reason not in the configured list: the request is wrong, not the moment."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"unknown pause reason {reason!r}")
+
+
+class InvalidSetting(AcdError, ValueError):
+    """A value the ACD cannot work with: a skill level out of range, a bad saved state.
+
+    Also a ValueError, so configuration code that validates with ValueError catches it.
+    """

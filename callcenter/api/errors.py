@@ -17,6 +17,7 @@ from callcenter.acd.errors import (
     InvalidTransition,
     UnknownAgent,
     UnknownCall,
+    UnknownPauseReason,
     UnknownQueue,
 )
 
@@ -41,6 +42,7 @@ DOMAIN_ERRORS: tuple[tuple[type[AcdError], int, str], ...] = (
     (UnknownAgent, 404, "unknown_agent"),
     (UnknownQueue, 404, "unknown_queue"),
     (UnknownCall, 404, "unknown_call"),
+    (UnknownPauseReason, 400, "unknown_pause_reason"),
     (InvalidTransition, 409, "invalid_transition"),
     (AcdError, 409, "conflict"),
 )

@@ -338,6 +338,13 @@ async def test_invalid_state_request(desk: Desk) -> None:
     assert desk.acd.agent("alice").state is AgentState.LOGGED_OUT
 
 
+async def test_unknown_pause_reason_is_a_bad_request(desk: Desk) -> None:
+    status, body = await desk.put_state("alice", "alice", {"state": "paused", "reason": "nap"})
+    assert status == 400
+    assert error_code(body) == "unknown_pause_reason"
+    assert desk.acd.agent("alice").state is AgentState.LOGGED_OUT
+
+
 async def test_agent_list_by_role(desk: Desk) -> None:
     desk.acd.set_agent_state("alice", AgentState.PAUSED, "training")
     desk.clock.advance(30)

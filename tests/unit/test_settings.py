@@ -84,9 +84,9 @@ def test_not_yaml(tmp_path: Path) -> None:
 
 
 def test_missing_explicit_config_file(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="absent.yaml: no such settings file"):
+    with pytest.raises(ConfigError, match=r"absent\.yaml: no such settings file"):
         load_settings(None, environ={"CALLCENTER_CONFIG": str(tmp_path / "absent.yaml")})
-    with pytest.raises(ConfigError, match="other.yaml: no such settings file"):
+    with pytest.raises(ConfigError, match=r"other\.yaml: no such settings file"):
         load_settings(tmp_path / "other.yaml", environ={})
 
 

@@ -22,10 +22,12 @@ class Desk:
         self,
         queues: Iterable[QueueSettings] = (QueueSettings(HELPDESK),),
         publish: Callable[[ev.AcdEvent], None] | None = None,
+        **options: Any,
     ) -> None:
+        """`options` go to the Acd: pause_reasons, utc_offset_seconds, rng."""
         self.clock = ManualClock(1_000.0)
         self.events: list[ev.AcdEvent] = []
-        self.acd = Acd(queues, self.clock, publish or self.events.append)
+        self.acd = Acd(queues, self.clock, publish or self.events.append, **options)
 
     @property
     def now(self) -> float:

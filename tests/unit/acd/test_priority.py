@@ -152,3 +152,49 @@ def test_calls_arriving_at_the_same_instant_keep_their_arrival_order(desk: Desk)
     assert [e.position for e in desk.of(CallEnqueued)] == [1, 2, 3]
     desk.login("a1")
     assert desk.offered_to("c9") == "a1"
+
+
+def test_an_agent_of_several_queues_takes_priority_first_then_the_oldest_call() -> None:
+    """Cross-queue fairness: a later high-priority call of one queue beats an older
+    low-priority call of another; at equal priority the older call wins, whatever its queue."""
+    desk = two_queue_desk()
+    desk.acd.enqueue("a-old-low", HELPDESK, "x", priority=0)
+    desk.advance(10)
+    desk.acd.enqueue("b-new-high", VIP, "x", priority=2)
+    desk.advance(10)
+    desk.acd.enqueue("b-newer-low", VIP, "x", priority=0)
+    desk.advance(10)
+    desk.acd.enqueue("a-newest-high", HELPDESK, "x", priority=2)
+
+    desk.login("a1", HELPDESK, VIP)
+    order = []
+    for _ in range(4):
+        call = desk.acd.agent("a1").call_id
+        assert call is not None
+        order.append(call)
+        desk.acd.answered(call)
+        desk.acd.hangup(call)
+
+    assert order == ["b-new-high", "a-newest-high", "a-old-low", "b-newer-low"]
+
+
+def test_fairness_holds_when_the_agent_comes_back_from_wrap_up() -> None:
+    desk = Desk([QueueSettings(HELPDESK, wrap_up_seconds=30.0), QueueSettings(VIP)])
+    desk.login("a1", HELPDESK, VIP)
+    desk.acd.enqueue("first", VIP, "x")
+    desk.acd.answered("first")
+    desk.acd.enqueue("vip-old", VIP, "x")
+    desk.advance(5)
+    desk.acd.enqueue("helpdesk-urgent", HELPDESK, "x", priority=1)
+    desk.advance(5)
+    desk.acd.enqueue("helpdesk-new", HELPDESK, "x")
+    desk.acd.hangup("first")  # VIP has no wrap-up: free at once
+
+    assert desk.offered_to("helpdesk-urgent") == "a1"
+    desk.acd.answered("helpdesk-urgent")
+    desk.acd.hangup("helpdesk-urgent")  # helpdesk wrap-up: 30 s
+    assert desk.state("a1") is AgentState.WRAP_UP
+    desk.advance(30)
+    desk.acd.tick()
+    assert desk.offered_to("vip-old") == "a1"
+    assert desk.acd.call("helpdesk-new").phase is CallPhase.WAITING

@@ -60,7 +60,7 @@ def test_idle_time_restarts_when_an_agent_returns_from_a_pause(desk: Desk) -> No
     desk.advance(1)
     desk.login("a2")
     desk.advance(1)
-    desk.acd.set_agent_state("a1", AgentState.PAUSED, "coffee")
+    desk.acd.set_agent_state("a1", AgentState.PAUSED, "break")
     desk.advance(1)
     desk.acd.set_agent_state("a1", AgentState.AVAILABLE)
 
