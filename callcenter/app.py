@@ -23,6 +23,7 @@ from callcenter.acd.events import AcdEvent
 from callcenter.api.app import build_app
 from callcenter.api.deps import ApiDeps
 from callcenter.auth.tokens import TokenSigner
+from callcenter.calls.acd_memory import AcdMemory
 from callcenter.calls.recorder import CallRecorder, programming_error
 from callcenter.calls.service import CallPolicy, CallService
 from callcenter.clock import SystemClock
@@ -125,6 +126,11 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
             utc_offset_seconds=settings.acd.utc_offset_hours * 3600,
             rng=random.Random(settings.acd.random_seed),
         )
+        recorder = CallRecorder(permanent=_permanent_write_error)
+        memory = AcdMemory(acd, store, recorder, clock)
+        if await memory.restore():
+            log.info("ACD state restored: agents, queued callbacks and statistics")
+        bus.subscribe(AcdEvent, memory.on_event)
         endpoints: dict[str, str] = {}
         for account in await store.agent_accounts():
             if account.role is not Role.AGENT:
@@ -142,7 +148,6 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         bus.subscribe(AcdEvent, acd_metrics.on_event)
         bridge_metrics = BridgeMetrics(registry)
 
-        recorder = CallRecorder(permanent=_permanent_write_error)
         bridge = SipBridge(settings.sip, settings.prompts.music_on_hold, bus.publish)
         service = CallService(
             acd=acd,
@@ -183,11 +188,13 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
             asyncio.create_task(recorder.run(), name="call-recorder"),
             asyncio.create_task(service.run_timers(), name="acd-timers"),
         ]
+        memory_task = asyncio.create_task(memory.run(), name="acd-memory")
         try:
             try:
                 await bridge.start()
             except Exception as exc:
                 raise StartupError(f"sip: the SIP bridge did not start: {exc}") from None
+            acd.tick()  # restored timers (wrap-up, callbacks) act now that events flow
             health.ready = True
             log.info(
                 "call center ready: SIP %s:%d, HTTP %s:%d",
@@ -204,8 +211,12 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
             deadline = loop.time() + SHUTDOWN_SECONDS
             await bridge.stop(timeout=SHUTDOWN_SECONDS - 1.5)
             await asyncio.sleep(0.05)  # let the last bridge events reach the loop
+            memory_task.cancel()  # its last history batch and state go to the recorder
+            await asyncio.gather(memory_task, return_exceptions=True)
             await recorder.drain(max(0.2, deadline - loop.time()))
         finally:
+            memory_task.cancel()
+            await asyncio.gather(memory_task, return_exceptions=True)
             await service.close()
             for task in reversed(tasks):
                 task.cancel()

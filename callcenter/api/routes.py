@@ -13,7 +13,14 @@ from callcenter.api.auth import principal, supervises
 from callcenter.api.bodies import AgentStateBody, id_param, int_param, parse_body, required_param
 from callcenter.api.deps import DEPS
 from callcenter.api.errors import ApiError
-from callcenter.api.views import agent_state_view, agent_view, call_view, queue_view, ticket_view
+from callcenter.api.views import (
+    agent_state_view,
+    agent_view,
+    call_view,
+    event_view,
+    queue_view,
+    ticket_view,
+)
 
 DEFAULT_CALLS_LIMIT = 50
 MAX_CALLS_LIMIT = 500
@@ -26,6 +33,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_put("/api/v1/agents/{username}/state", set_agent_state)
     app.router.add_get("/api/v1/queues", list_queues)
     app.router.add_get("/api/v1/calls", list_calls)
+    app.router.add_get("/api/v1/calls/{call_id}/events", call_events)
     app.router.add_get("/api/v1/tickets", list_tickets)
     app.router.add_get("/api/v1/tickets/{ticket_id}", get_ticket)
 
@@ -70,6 +78,17 @@ async def list_calls(request: web.Request) -> web.Response:
         recent = await deps.store.recent_calls(MAX_CALLS_LIMIT)
         records = [r for r in recent if r.agent == who.username][:limit]
     return web.json_response({"calls": [call_view(r) for r in records]})
+
+
+async def call_events(request: web.Request) -> web.Response:
+    """The ACD's history of one call (the queue log); an agent only for calls it took."""
+    deps, who = request.app[DEPS], principal(request)
+    call_id = request.match_info["call_id"]
+    record = await deps.store.call_record(call_id) if len(call_id) <= 36 else None
+    if record is None or not (supervises(who) or record.agent == who.username):
+        raise ApiError(404, "unknown_call", f"no call {call_id!r}")
+    events = await deps.store.acd_events(call_id)
+    return web.json_response({"call": call_id, "events": [event_view(e) for e in events]})
 
 
 async def list_tickets(request: web.Request) -> web.Response:

@@ -7,7 +7,7 @@ from typing import Any
 
 from callcenter.acd.acd import Acd
 from callcenter.acd.model import Agent
-from callcenter.ticketing.records import CallRecord, Ticket
+from callcenter.ticketing.records import AcdEventEntry, CallRecord, Ticket
 
 #: The window the queue figures (service level, ASA, AHT) are computed over.
 QUEUE_WINDOW_SECONDS = 3600.0
@@ -80,6 +80,16 @@ def call_view(record: CallRecord) -> dict[str, Any]:
         "pickup_latency_seconds": record.pickup_latency_seconds,
         "ticket_id": record.ticket_id,
         "media": dict(record.media),
+    }
+
+
+def event_view(entry: AcdEventEntry) -> dict[str, Any]:
+    return {
+        "at": iso(entry.at),
+        "type": entry.type,
+        "queue": entry.queue,
+        "agent": entry.agent,
+        "data": entry.data,
     }
 
 

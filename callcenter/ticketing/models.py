@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -210,3 +211,29 @@ class CallRecord(Base):
 
 # The supervisor's "recent calls" list reads newest first.
 Index("ix_call_record_arrived_at", CallRecord.arrived_at.desc())
+
+
+class AcdEventRecord(Base):
+    """The ACD's history, event by event (the role of Asterisk's queue_log): any queue
+    report can be recomputed from it."""
+
+    __tablename__ = "acd_event"
+    #: BIGINT on PostgreSQL; SQLite only auto-increments an INTEGER primary key.
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
+    )
+    at: Mapped[datetime] = mapped_column(index=True)
+    type: Mapped[str] = mapped_column(String(40))
+    call_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    queue: Mapped[str | None] = mapped_column(String(64))
+    agent: Mapped[str | None] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AcdSnapshot(Base):
+    """The ACD's state (agents, callbacks, statistics) saved so a restart keeps it."""
+
+    __tablename__ = "acd_snapshot"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    saved_at: Mapped[datetime]
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -7,9 +7,10 @@ the SQLAlchemy adapter (`store.py`) implements it.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class CallOutcome(enum.StrEnum):
@@ -104,6 +105,18 @@ class CallRecord:
     media: dict[str, int] = field(default_factory=dict)  # RTP packet counts per leg
 
 
+@dataclass(frozen=True)
+class AcdEventEntry:
+    """One ACD event as history keeps it: the common columns plus the rest as data."""
+
+    at: datetime
+    type: str
+    call_id: str | None
+    queue: str | None
+    agent: str | None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
 class TicketStore(Protocol):
     """The ticket database as the call flow and the API see it."""
 
@@ -158,3 +171,12 @@ class TicketStore(Protocol):
     async def agent_accounts(self) -> list[AgentAccount]: ...
 
     async def agent_account(self, username: str) -> AgentAccount | None: ...
+
+    # The ACD's history (queue log) and its state across restarts.
+    async def append_acd_events(self, events: Sequence[AcdEventEntry]) -> None: ...
+
+    async def acd_events(self, call_id: str) -> list[AcdEventEntry]: ...
+
+    async def save_acd_state(self, state: dict[str, Any], saved_at: datetime) -> None: ...
+
+    async def load_acd_state(self) -> dict[str, Any] | None: ...

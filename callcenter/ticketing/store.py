@@ -27,6 +27,7 @@ from callcenter.ticketing import models
 from callcenter.ticketing.phone import normalise
 from callcenter.ticketing.records import (
     OPEN_TICKET_STATUSES,
+    AcdEventEntry,
     AgentAccount,
     CallOutcome,
     CallRecord,
@@ -321,6 +322,50 @@ class SqlTicketStore:
                 return None
             calls = await _call_ids(session, [row.id])
             return _ticket(row, calls.get(row.id, ()))
+
+    # -- the ACD's history and saved state ------------------------------------------------
+
+    async def append_acd_events(self, events: Sequence[AcdEventEntry]) -> None:
+        if not events:
+            return
+        async with self.write_transaction() as session:
+            session.add_all(
+                models.AcdEventRecord(
+                    at=e.at,
+                    type=e.type,
+                    call_id=e.call_id,
+                    queue=e.queue,
+                    agent=e.agent,
+                    data=e.data,
+                )
+                for e in events
+            )
+
+    async def acd_events(self, call_id: str) -> list[AcdEventEntry]:
+        async with self._read() as session:
+            rows = (
+                await session.scalars(
+                    select(models.AcdEventRecord)
+                    .where(models.AcdEventRecord.call_id == call_id)
+                    .order_by(models.AcdEventRecord.id)
+                )
+            ).all()
+            return [
+                AcdEventEntry(r.at, r.type, r.call_id, r.queue, r.agent, dict(r.data)) for r in rows
+            ]
+
+    async def save_acd_state(self, state: dict[str, Any], saved_at: datetime) -> None:
+        async with self.write_transaction() as session:
+            row = await session.get(models.AcdSnapshot, 1)
+            if row is None:
+                session.add(models.AcdSnapshot(id=1, saved_at=saved_at, state=state))
+            else:
+                row.saved_at, row.state = saved_at, state
+
+    async def load_acd_state(self) -> dict[str, Any] | None:
+        async with self._read() as session:
+            row = await session.get(models.AcdSnapshot, 1)
+            return dict(row.state) if row is not None else None
 
     async def tickets_of(self, username: str) -> list[Ticket]:
         """The employee's tickets, newest first, each with the calls linked to it."""

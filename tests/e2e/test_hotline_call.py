@@ -177,3 +177,37 @@ async def test_sigterm_during_a_call_sends_bye_and_writes_the_record(
     assert record is not None
     assert record.outcome == "answered" and record.ended_at is not None
     assert record.agent == "alice"
+
+
+async def test_history_and_statistics_survive_a_restart(server: Server, tmp_path: Path) -> None:
+    alice = await agent_phone("agent_answer.xml", server.agents["alice"], tmp_path).start()
+    await server.set_state("alice", "available")
+    phone = await caller("caller.xml", server, tmp_path, talk_ms=2000).start()
+    await run_pair(phone, [alice])
+    record = await wait_for_call(server, lambda c: c["ended_at"] is not None)
+
+    token = await server.login("sue", "sue-demo")
+    status, history = await server.request("GET", f"/api/v1/calls/{record['id']}/events", token)
+    assert status == 200
+    calls = [e for e in history["events"] if e["type"] != "AgentStateChanged"]
+    assert [e["type"] for e in calls] == [
+        "CallEnqueued",
+        "CallOffered",
+        "CallAnswered",
+        "CallCompleted",
+    ]
+    assert calls[2]["agent"] == "alice"
+    # The agent's state changes for this call are in its history too.
+    assert any(e["type"] == "AgentStateChanged" for e in history["events"])
+
+    assert await server.stop() == 0
+    await server.start()
+    token = await server.login("sue", "sue-demo")
+    status, body = await server.request("GET", "/api/v1/queues", token)
+    assert status == 200
+    [helpdesk] = [q for q in body["queues"] if q["name"] == "helpdesk"]
+    assert (helpdesk["offered"], helpdesk["answered"], helpdesk["abandoned"]) == (1, 1, 0)
+    assert helpdesk["service_level"] == 1
+    status, agents = await server.request("GET", "/api/v1/agents", token)
+    states = {a["username"]: a["state"] for a in agents["agents"]}
+    assert states["alice"] == "available" and states["bob"] == "logged_out"

@@ -19,7 +19,7 @@ from callcenter.auth.passwords import verify_password
 from callcenter.ticketing import models
 from callcenter.ticketing.demo import load_demo, years_after
 from callcenter.ticketing.migrate import upgrade
-from callcenter.ticketing.records import CallOutcome, Role, TicketStatus
+from callcenter.ticketing.records import AcdEventEntry, CallOutcome, Role, TicketStatus
 from callcenter.ticketing.store import SqlTicketStore, make_engine, open_store
 
 T0 = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
@@ -102,7 +102,7 @@ async def test_migrations_create_exactly_the_models_schema(database_url: str) ->
             diff = await connection.run_sync(_diff, extra)
             assert [entry[0] for entry in diff] == ["add_table"]
             version = await connection.exec_driver_sql("SELECT version_num FROM alembic_version")
-            assert version.scalars().all() == ["0001"]
+            assert version.scalars().all() == ["0002"]
     finally:
         await engine.dispose()
 
@@ -330,6 +330,44 @@ async def test_recovery_closes_only_calls_left_in_progress(store: SqlTicketStore
         T0 + timedelta(seconds=30),
     )
     assert await store.recover_interrupted_calls(now) == 0
+
+
+async def test_recovery_ends_answered_calls_cut_by_a_crash(store: SqlTicketStore) -> None:
+    talking = await _new_call(store, None, T0)
+    await store.update_call_record(
+        talking, outcome=CallOutcome.ANSWERED, answered_at=T0 + timedelta(seconds=8)
+    )
+    now = T0 + timedelta(hours=1)
+    assert await store.recover_interrupted_calls(now) == 1
+    record = await store.call_record(talking)
+    assert record is not None
+    assert (record.outcome, record.ended_at) == (CallOutcome.ANSWERED, now)
+
+
+async def test_acd_history_is_appended_in_order_and_read_per_call(
+    store: SqlTicketStore,
+) -> None:
+    entries = [
+        AcdEventEntry(T0, "CallEnqueued", "c1", "helpdesk", None, {"position": 1}),
+        AcdEventEntry(T0, "CallEnqueued", "c2", "helpdesk", None, {"position": 2}),
+        AcdEventEntry(T0 + timedelta(seconds=3), "CallOffered", "c1", "helpdesk", "alice", {}),
+        AcdEventEntry(T0 + timedelta(seconds=5), "CallAnswered", "c1", "helpdesk", "alice", {}),
+    ]
+    await store.append_acd_events(entries[:2])
+    await store.append_acd_events(entries[2:])
+    await store.append_acd_events([])
+    got = await store.acd_events("c1")
+    assert [e.type for e in got] == ["CallEnqueued", "CallOffered", "CallAnswered"]
+    assert got[0] == entries[0] and got[2].agent == "alice"
+    assert await store.acd_events("nobody") == []
+
+
+async def test_acd_state_is_saved_and_replaced(store: SqlTicketStore) -> None:
+    assert await store.load_acd_state() is None
+    await store.save_acd_state({"version": 1, "agents": [{"agent_id": "alice"}]}, T0)
+    await store.save_acd_state({"version": 1, "agents": []}, T0 + timedelta(seconds=10))
+    assert await store.load_acd_state() == {"version": 1, "agents": []}
+    assert await _count(store, models.AcdSnapshot) == 1
 
 
 async def test_recent_calls_newest_first_with_limit(store: SqlTicketStore) -> None:
