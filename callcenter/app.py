@@ -25,7 +25,7 @@ from callcenter.api.deps import ApiDeps
 from callcenter.auth.tokens import TokenSigner
 from callcenter.calls.acd_memory import AcdMemory
 from callcenter.calls.recorder import CallRecorder, programming_error
-from callcenter.calls.service import CallPolicy, CallService
+from callcenter.calls.service import OVERFLOW_PROMPT, CallPolicy, CallService
 from callcenter.clock import SystemClock
 from callcenter.events import EventBus
 from callcenter.ivr.prompts import PromptError, PromptLibrary
@@ -102,7 +102,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
 
     prompts = PromptLibrary(settings.prompts.directory)
     try:
-        prompts.require([settings.prompts.greeting])
+        prompts.require([settings.prompts.greeting, OVERFLOW_PROMPT])
     except PromptError as exc:
         raise StartupError(str(exc)) from None
     if not settings.prompts.music_on_hold.is_file():

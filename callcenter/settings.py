@@ -136,6 +136,16 @@ class QueueConfig(_Section):
     callback_retry_seconds: float = Field(300.0, ge=0)
     default_aht_seconds: float = Field(300.0, gt=0)
 
+    @model_validator(mode="after")
+    def _supported_overflow(self) -> QueueConfig:
+        target = self.overflow_target
+        if target is not None and target.kind is OverflowKind.CALLBACK:
+            raise ValueError(
+                "overflow_target kind callback needs callback dialling, which the call flow"
+                " does not do yet; use queue or ticket_only"
+            )
+        return self
+
     def to_domain(self) -> QueueSettings:
         scalars = self.model_dump(exclude={"skill_relaxation", "overflow_target"})
         target = self.overflow_target

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from callcenter.acd import events as acd_ev
 from callcenter.acd.acd import Acd
-from callcenter.acd.model import CallPhase, OfferFailure
+from callcenter.acd.model import CallPhase, OfferFailure, OverflowKind
 from callcenter.clock import Clock
 from callcenter.events import EventBus
 from callcenter.ivr.flow import CallerProfile, Enqueue, GreetingThenQueue, IvrAction, Play
@@ -30,6 +30,8 @@ from .recorder import CallRecorder
 
 log = logging.getLogger(__name__)
 
+#: Played to a caller a queue limit sends to "ticket only", before the call ends.
+OVERFLOW_PROMPT = "overflow_ticket"
 #: How long the IVR waits for the caller lookup before routing the call as unknown.
 IDENTIFY_TIMEOUT_SECONDS = 2.0
 
@@ -58,6 +60,7 @@ class HotlineCall:
     identified: asyncio.Event = field(default_factory=asyncio.Event)
     employee: Employee | None = None
     queued: bool = False
+    overflowed: bool = False
     ended: bool = False
     agent_leg: str | None = None
     agent_id: str | None = None
@@ -112,6 +115,7 @@ class CallService:
         bus.subscribe(acd_ev.CallEnqueued, self._on_enqueued)
         bus.subscribe(acd_ev.CallAnswered, self._on_answered)
         bus.subscribe(acd_ev.CallAbandoned, self._on_abandoned)
+        bus.subscribe(acd_ev.CallOverflowed, self._on_overflowed)
 
     @property
     def active_calls(self) -> int:
@@ -200,7 +204,9 @@ class CallService:
 
     def _on_prompt_finished(self, event: m.PromptFinished) -> None:
         call = self._calls.get(event.leg_id)
-        if call is not None and not call.ended:
+        if call is not None and call.overflowed:
+            self._telephony.send(m.Hangup(call.call_id))  # the goodbye has been said
+        elif call is not None and not call.ended:
             self._spawn(self._after_prompt(call, event), f"ivr-{call.call_id}")
 
     async def _after_prompt(self, call: HotlineCall, event: m.PromptFinished) -> None:
@@ -315,16 +321,34 @@ class CallService:
             pickup_latency_seconds=round(event.wait_seconds, 3),
             outcome=CallOutcome.ANSWERED,
         )
+        self._attach_incident(call, _utc(event.at))
+
+    def _attach_incident(self, call: HotlineCall, now: datetime) -> None:
+        """A known caller's call joins its open incident or opens one; unknown callers
+        leave a call record only (there is nobody to open the incident for)."""
         employee = call.employee
-        if employee is not None:
-            store, policy, now = self._store, self._policy, _utc(event.at)
+        if employee is None:
+            return
+        store, window = self._store, self._policy.attach_window_hours
 
-            async def attach() -> None:
-                await store.attach_call_to_incident(
-                    call.call_id, employee.id, now, policy.attach_window_hours
-                )
+        async def attach() -> None:
+            await store.attach_call_to_incident(call.call_id, employee.id, now, window)
 
-            self._recorder.submit(f"incident for {call.call_id}", attach)
+        self._recorder.submit(f"incident for {call.call_id}", attach)
+
+    def _on_overflowed(self, event: acd_ev.CallOverflowed) -> None:
+        """A queue limit was hit. To another queue: the caller keeps waiting there. Ticket
+        only: say so, open (or attach to) the caller's incident, and end the call."""
+        call = self._calls.get(event.call_id)
+        if call is None:
+            return
+        if event.target_kind is OverflowKind.QUEUE:
+            self._write(call, queue=event.target)
+            return
+        call.overflowed = True
+        self._telephony.send(m.PlayPrompt(call.call_id, self._prompts.path(OVERFLOW_PROMPT)))
+        self._write(call, outcome=CallOutcome.OVERFLOWED)
+        self._attach_incident(call, _utc(event.at))
 
     def _on_abandoned(self, event: acd_ev.CallAbandoned) -> None:
         call = self._calls.get(event.call_id)

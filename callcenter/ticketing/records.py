@@ -19,6 +19,7 @@ class CallOutcome(enum.StrEnum):
     ABANDONED = "abandoned"  # hung up while waiting in the queue (or while an agent's phone rang)
     IVR_HANGUP = "ivr_hangup"  # hung up before reaching the queue
     REFUSED = "refused"  # turned away: capacity, shutting down
+    OVERFLOWED = "overflowed"  # a queue limit sent it to "ticket only": message, ticket, bye
     INTERRUPTED = "interrupted"  # the process stopped or crashed with the call up
 
 

@@ -106,3 +106,33 @@ async def test_malformed_sip_is_survived_and_the_next_call_is_served(
     assert server.process is not None and server.process.poll() is None
     code, out = await (await caller("caller.xml", server, tmp_path, talk_ms=1000).start()).wait(30)
     assert code == 0, out
+
+
+async def test_full_queue_overflows_to_ticket_only(
+    tmp_path: Path, sqlite_url: str, stoppable: list[Server]
+) -> None:
+    config = yaml.safe_load((ROOT / "config" / "callcenter.yaml").read_text())
+    [queue] = config["acd"]["queues"]
+    queue.update(max_waiting=1, overflow_target={"kind": "ticket_only"})
+    path = tmp_path / "small-queue.yaml"
+    path.write_text(yaml.safe_dump(config))
+    server = Server(sqlite_url, tmp_path, extra_env={"CALLCENTER_CONFIG": str(path)})
+    stoppable.append(await started(server))
+
+    # Nobody is available: the first caller waits, the second finds the line full.
+    first = await caller(
+        "caller.xml", server, tmp_path, number="+862088881009", talk_ms=9000
+    ).start()
+    await asyncio.sleep(3)
+    second = await caller("caller_until_bye.xml", server, tmp_path).start()
+    code, out = await second.wait(40)
+    assert code == 0, out  # the hotline said goodbye and hung up
+    code, out = await first.wait(30)
+    assert code == 0, out
+
+    calls = await server.calls()
+    overflowed = [c for c in calls if c["outcome"] == "overflowed"]
+    assert len(overflowed) == 1
+    assert overflowed[0]["employee"] == "zhangsanKJC" and overflowed[0]["ticket_id"] is not None
+    assert overflowed[0]["agent"] is None and overflowed[0]["ended_at"] is not None
+    assert [c["outcome"] for c in calls if c["caller"] == "+862088881009"] == ["abandoned"]

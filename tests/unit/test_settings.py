@@ -125,3 +125,15 @@ def test_cli_config_error_is_one_line_and_exit_2() -> None:
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0
     assert "http.port" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_callback_overflow_is_refused_until_the_call_flow_dials_callbacks(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "acd:\n  queues:\n    - name: helpdesk\n      max_waiting: 5\n"
+        "      overflow_target: {kind: callback}\n"
+    )
+    with pytest.raises(ConfigError, match=r"^acd\.queues\.0: .*callback dialling"):
+        load(path=path)
