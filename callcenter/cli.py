@@ -14,6 +14,7 @@ from pathlib import Path
 
 from callcenter.metrics import staffing_cli
 from callcenter.settings import ConfigError, Settings, load_settings
+from callcenter.simulator import cli as simulator_cli
 
 EXIT_CONFIG = 2
 
@@ -41,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     prompts.add_parser("build", help="synthesise and convert the prompts of prompts.catalogue")
     commands.add_parser("config", help="validate the settings and print them (secrets hidden)")
     staffing_cli.add_commands(commands)
+    simulator_cli.add_commands(commands)
     return parser
 
 
@@ -48,6 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "staffing":  # arithmetic only: needs no settings
         return staffing_cli.run(args)
+    if args.command == "simulate":  # the ACD on a virtual clock: needs no settings
+        return simulator_cli.run(args)
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:
