@@ -108,6 +108,7 @@ class CallService:
         bus.subscribe(m.InboundCall, self._on_inbound)
         bus.subscribe(m.CallRefused, self._on_refused)
         bus.subscribe(m.PromptFinished, self._on_prompt_finished)
+        bus.subscribe(m.DtmfReceived, self._on_dtmf)
         bus.subscribe(m.LegAnswered, self._on_leg_answered)
         bus.subscribe(m.LegEnded, self._on_leg_ended)
         bus.subscribe(acd_ev.CallOffered, self._on_offered)
@@ -202,6 +203,9 @@ class CallService:
         finally:
             call.identified.set()
 
+    def _on_dtmf(self, event: m.DtmfReceived) -> None:
+        log.info("call %s: caller pressed %s (%s)", event.leg_id, event.digit, event.method)
+
     def _on_prompt_finished(self, event: m.PromptFinished) -> None:
         call = self._calls.get(event.leg_id)
         if call is not None and call.overflowed:
@@ -218,16 +222,20 @@ class CallService:
             return
         employee = call.employee
         profile = CallerProfile(known=employee is not None, vip=bool(employee and employee.vip))
-        self._perform(call, call.flow.prompt_finished(self._prompts.name_of(event.path), profile))
+        self._perform(call, call.flow.prompt_finished(event.tag, profile))
 
     def _perform(self, call: HotlineCall, actions: list[IvrAction]) -> None:
         for action in actions:
             if isinstance(action, Play):
-                self._telephony.send(m.PlayPrompt(call.call_id, self._prompts.path(action.prompt)))
+                self._play(call, action.prompt)
             elif isinstance(action, Enqueue):
                 self._telephony.send(m.PlayMusic(call.call_id))
                 call.queued = True
                 self._acd.enqueue(call.call_id, action.queue, call.caller, action.priority)
+
+    def _play(self, call: HotlineCall, *prompts: str) -> None:
+        paths = tuple(self._prompts.path(name) for name in prompts)
+        self._telephony.send(m.PlayPrompt(call.call_id, paths, "+".join(prompts)))
 
     def _on_leg_answered(self, event: m.LegAnswered) -> None:
         call = self._agent_legs.get(event.leg_id)
@@ -346,7 +354,7 @@ class CallService:
             self._write(call, queue=event.target)
             return
         call.overflowed = True
-        self._telephony.send(m.PlayPrompt(call.call_id, self._prompts.path(OVERFLOW_PROMPT)))
+        self._play(call, OVERFLOW_PROMPT)
         self._write(call, outcome=CallOutcome.OVERFLOWED)
         self._attach_incident(call, _utc(event.at))
 

@@ -18,10 +18,18 @@ class Answer:
 
 @dataclass(frozen=True)
 class PlayPrompt:
-    """Play a file once to the leg; PromptFinished follows at its end."""
+    """Play files one after the other, once; PromptFinished(tag) follows at the end."""
 
     leg_id: str
-    path: Path
+    paths: tuple[Path, ...]
+    tag: str
+
+
+@dataclass(frozen=True)
+class StopPrompt:
+    """Cut the prompt short (the caller pressed a key); no PromptFinished follows."""
+
+    leg_id: str
 
 
 @dataclass(frozen=True)
@@ -56,7 +64,7 @@ class Hangup:
     status_code: int = 603
 
 
-Command = Answer | PlayPrompt | PlayMusic | Dial | Connect | Hangup
+Command = Answer | PlayPrompt | StopPrompt | PlayMusic | Dial | Connect | Hangup
 
 # ----- events (pjsua2 thread -> asyncio) ----------------------------------------------
 
@@ -95,7 +103,16 @@ class LegAnswered:
 @dataclass(frozen=True)
 class PromptFinished:
     leg_id: str
-    path: Path
+    tag: str
+
+
+@dataclass(frozen=True)
+class DtmfReceived:
+    """A key the caller pressed: RFC 4733 telephone-event or SIP INFO (dtmf-relay)."""
+
+    leg_id: str
+    digit: str
+    method: str  # "rfc4733" or "sip_info"
 
 
 @dataclass(frozen=True)
@@ -107,4 +124,12 @@ class LegEnded:
     media: dict[str, int] = field(default_factory=dict)
 
 
-BridgeEvent = BridgeStarted | InboundCall | CallRefused | LegAnswered | PromptFinished | LegEnded
+BridgeEvent = (
+    BridgeStarted
+    | InboundCall
+    | CallRefused
+    | LegAnswered
+    | PromptFinished
+    | DtmfReceived
+    | LegEnded
+)

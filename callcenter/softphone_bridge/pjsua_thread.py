@@ -52,7 +52,7 @@ class _Leg:
     inbound: bool
     answered: bool = False
     audio: Any = None  # pj.AudioMedia once media is active
-    #: What the leg should hear: ("prompt", Path) | ("music",) | ("peer", leg_id) | None
+    #: What the leg should hear: ("prompt", paths, tag, serial) | ("music",) | ("peer", leg_id)
     wanted: tuple[Any, ...] | None = None
     playing: tuple[Any, ...] | None = None
     player: Any = None  # the prompt player feeding this leg
@@ -89,6 +89,13 @@ class _Call(pj.Call):  # type: ignore[misc]
         self.owner._on_media_state(self)
 
     @_guarded
+    def onDtmfDigit(self, prm: Any) -> None:
+        # Once per key press, for RFC 4733 telephone-events and SIP INFO alike.
+        method = "sip_info" if prm.method == pj.PJSUA_DTMF_METHOD_SIP_INFO else "rfc4733"
+        if self.leg_id is not None:
+            self.owner._emit(m.DtmfReceived(self.leg_id, str(prm.digit), method))
+
+    @_guarded
     def onStreamDestroyed(self, prm: Any) -> None:
         self.owner._on_stream_destroyed(self, prm.streamIdx)
 
@@ -106,13 +113,13 @@ class _Account(pj.Account):  # type: ignore[misc]
 class _Player(pj.AudioMediaPlayer):  # type: ignore[misc]
     """A prompt player; its end-of-file callback may come from the media clock thread."""
 
-    def __init__(self, owner: PjsuaThread, leg_id: str, path: Path) -> None:
+    def __init__(self, owner: PjsuaThread, leg_id: str, serial: int) -> None:
         super().__init__()
-        self.owner, self.leg_id, self.path = owner, leg_id, path
+        self.owner, self.leg_id, self.serial = owner, leg_id, serial
 
     @_guarded
     def onEof2(self) -> None:
-        self.owner._eof.put((self.leg_id, self.path))
+        self.owner._eof.put((self.leg_id, self.serial))
 
 
 class _LogWriter(pj.LogWriter):  # type: ignore[misc]
@@ -133,7 +140,8 @@ class PjsuaThread:
         self._loop = loop
         self._on_event = on_event
         self._commands: queue.SimpleQueue[m.Command] = queue.SimpleQueue()
-        self._eof: queue.SimpleQueue[tuple[str, Path]] = queue.SimpleQueue()
+        self._eof: queue.SimpleQueue[tuple[str, int]] = queue.SimpleQueue()
+        self._serial = 0  # tells a prompt's end from the end of one it replaced
         self._thread = threading.Thread(target=self._run, name="pjsua", daemon=True)
         self._started = threading.Event()
         self._start_error: BaseException | None = None
@@ -379,7 +387,11 @@ class PjsuaThread:
         if isinstance(command, m.Answer):
             self._respond(leg.call, 200)
         elif isinstance(command, m.PlayPrompt):
-            self._want(leg, ("prompt", command.path))
+            self._serial += 1
+            self._want(leg, ("prompt", command.paths, command.tag, self._serial))
+        elif isinstance(command, m.StopPrompt):
+            if leg.wanted is not None and leg.wanted[0] == "prompt":
+                self._want(leg, None)
         elif isinstance(command, m.PlayMusic):
             self._want(leg, ("music",))
         elif isinstance(command, m.Connect):
@@ -429,7 +441,7 @@ class PjsuaThread:
 
     # ----- audio routing -------------------------------------------------------------
 
-    def _want(self, leg: _Leg, source: tuple[Any, ...]) -> None:
+    def _want(self, leg: _Leg, source: tuple[Any, ...] | None) -> None:
         leg.wanted = source
         self._apply_audio(leg)
 
@@ -442,8 +454,13 @@ class PjsuaThread:
         if wanted is None:
             return
         if wanted[0] == "prompt":
-            player = _Player(self, leg.leg_id, wanted[1])
-            player.createPlayer(str(wanted[1]), pj.PJMEDIA_FILE_NO_LOOP)
+            _, paths, _, serial = wanted
+            player = _Player(self, leg.leg_id, serial)
+            if len(paths) == 1:
+                player.createPlayer(str(paths[0]), pj.PJMEDIA_FILE_NO_LOOP)
+            else:
+                names = pj.StringVector([str(p) for p in paths])
+                player.createPlaylist(names, "prompts", pj.PJMEDIA_FILE_NO_LOOP)
             player.startTransmit(leg.audio)
             leg.player = player
         elif wanted[0] == "music":
@@ -478,14 +495,16 @@ class PjsuaThread:
     def _drain_eof(self) -> None:
         while True:
             try:
-                leg_id, path = self._eof.get_nowait()
+                leg_id, serial = self._eof.get_nowait()
             except queue.Empty:
                 return
             leg = self._legs.get(leg_id)
-            if leg is not None and leg.playing == ("prompt", path):
-                self._silence(leg)
-                leg.wanted = None
-            self._emit(m.PromptFinished(leg_id, path))
+            playing = leg.playing if leg is not None else None
+            if leg is None or playing is None or playing[0] != "prompt" or playing[3] != serial:
+                continue  # a prompt that was replaced or cut short: nobody waits for it
+            self._silence(leg)
+            leg.wanted = None
+            self._emit(m.PromptFinished(leg_id, playing[2]))
 
     # ----- pjsua2 callbacks ----------------------------------------------------------
 
