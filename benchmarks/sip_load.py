@@ -24,7 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from callcenter.auth.passwords import hash_password
-from tests.integration.harness import SIPP_DIR, Server, metric_value
+from tests.integration.harness import SIPP_DIR, Server, caller_args, metric_value
 from tests.services import free_port, free_udp_tcp_port, require_sipp
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -111,22 +111,9 @@ async def load(
     watcher = asyncio.create_task(watch_active(server, stop))
     proc = await asyncio.create_subprocess_exec(
         sipp,
-        f"127.0.0.1:{server.sip_port}",
         "-sf",
         str(SIPP_DIR / "caller.xml"),
-        "-i",
-        "127.0.0.1",
-        "-p",
-        str(free_udp_tcp_port()),
-        "-mi",
-        "127.0.0.1",
-        "-mp",
-        str(free_port()),
-        "-s",
-        "hotline",
-        "-key",
-        "caller",
-        "+862088881001",
+        *caller_args(server),
         "-r",
         str(rate),
         "-m",

@@ -265,33 +265,28 @@ def agent_phone(scenario: str, port: int, workdir: Path, calls: int = 1) -> Sipp
     )
 
 
+def caller_args(server: Server, number: str = DEMO_NUMBER) -> list[str]:
+    """SIPp options of a caller dialling the hotline from a free port, with media."""
+    return [
+        f"127.0.0.1:{server.sip_port}",
+        "-i",
+        "127.0.0.1",
+        "-p",
+        str(free_udp_tcp_port()),
+        "-mi",
+        "127.0.0.1",
+        "-mp",
+        str(free_port()),
+        "-s",
+        "hotline",
+        "-key",
+        "caller",
+        number,
+    ]
+
+
 def caller(
     scenario: str, server: Server, workdir: Path, number: str = DEMO_NUMBER, talk_ms: int = 4000
 ) -> Sipp:
-    return Sipp(
-        scenario,
-        [
-            f"127.0.0.1:{server.sip_port}",
-            "-i",
-            "127.0.0.1",
-            "-p",
-            str(free_udp_tcp_port()),
-            "-mi",
-            "127.0.0.1",
-            "-mp",
-            str(free_port()),
-            "-s",
-            "hotline",
-            "-key",
-            "caller",
-            number,
-            "-m",
-            "1",
-            "-d",
-            str(talk_ms),
-            "-timeout",
-            "90s",
-            "-timeout_error",
-        ],
-        workdir,
-    )
+    args = [*caller_args(server, number), "-m", "1", "-d", str(talk_ms)]
+    return Sipp(scenario, [*args, "-timeout", "90s", "-timeout_error"], workdir)
