@@ -28,6 +28,7 @@ from callcenter.calls.recorder import CallRecorder, programming_error
 from callcenter.calls.service import OVERFLOW_PROMPT, CallPolicy, CallService
 from callcenter.clock import SystemClock
 from callcenter.events import EventBus
+from callcenter.ivr.flowfile import IvrConfigError, load_flows
 from callcenter.ivr.prompts import PromptError, PromptLibrary
 from callcenter.metrics.acd_metrics import AcdMetrics
 from callcenter.metrics.bridge_metrics import BridgeMetrics
@@ -102,8 +103,11 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
 
     prompts = PromptLibrary(settings.prompts.directory)
     try:
-        prompts.require([settings.prompts.greeting, OVERFLOW_PROMPT])
-    except PromptError as exc:
+        flows = load_flows(settings.ivr.file)
+        prompts.require([OVERFLOW_PROMPT])
+        for flow in flows.flows.values():
+            PromptLibrary(settings.prompts.directory, flow.language).require(flow.prompt_names())
+    except (PromptError, IvrConfigError) as exc:
         raise StartupError(str(exc)) from None
     if not settings.prompts.music_on_hold.is_file():
         raise StartupError(
@@ -136,7 +140,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
             if account.role is not Role.AGENT:
                 continue
             queues = [q for q in account.queues if q in acd.queue_names]
-            acd.add_agent(account.username, queues)
+            acd.add_agent(account.username, queues, skills=account.skills)
             if account.sip_uri:
                 endpoints[account.username] = account.sip_uri
 
@@ -156,11 +160,11 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
             store=store,
             recorder=recorder,
             prompts=prompts,
+            flows=flows,
             policy=CallPolicy(
                 default_region=settings.ticketing.default_region,
                 attach_window_hours=settings.ticketing.attach_window_hours,
                 default_queue=settings.acd.default_queue,
-                greeting=settings.prompts.greeting,
             ),
             clock=clock,
             agent_endpoints=endpoints,

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from callcenter.ivr import cli as ivr_cli
 from callcenter.metrics import staffing_cli
 from callcenter.settings import ConfigError, Settings, load_settings
 from callcenter.simulator import cli as simulator_cli
@@ -43,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("config", help="validate the settings and print them (secrets hidden)")
     staffing_cli.add_commands(commands)
     simulator_cli.add_commands(commands)
+    ivr_cli.add_commands(commands)
     return parser
 
 
@@ -52,6 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return staffing_cli.run(args)
     if args.command == "simulate":  # the ACD on a virtual clock: needs no settings
         return simulator_cli.run(args)
+    if args.command == "ivr":  # flow files only: needs no settings
+        return ivr_cli.run(args)
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:

@@ -199,8 +199,12 @@ class PromptSettings(_Section):
     directory: Path = Path("var/prompts")
     #: Built from this catalogue by `callcenter prompts build`.
     catalogue: Path = Path("config/prompts.yaml")
-    greeting: str = Field("greeting", min_length=1)
     music_on_hold: Path = Path("/usr/share/asterisk/moh/macroform-cold_day.wav")
+
+
+class IvrSettings(_Section):
+    #: The IVR flows (docs/ivr.md); checked at start-up, `callcenter ivr check` checks it too.
+    file: Path = Path("config/ivr.yaml")
 
 
 class AuthSettings(_Section):
@@ -221,6 +225,7 @@ class Settings(_Section):
     acd: AcdSettings = AcdSettings()
     ticketing: TicketingSettings = TicketingSettings()
     prompts: PromptSettings = PromptSettings()
+    ivr: IvrSettings = IvrSettings()
     auth: AuthSettings = AuthSettings()
     logging: LoggingSettings = LoggingSettings()
 

@@ -20,11 +20,28 @@ from callcenter.acd.acd import Acd
 from callcenter.acd.model import CallPhase, OfferFailure, OverflowKind
 from callcenter.clock import Clock
 from callcenter.events import EventBus
-from callcenter.ivr.flow import CallerProfile, Enqueue, GreetingThenQueue, IvrAction, Play
+from callcenter.ivr.engine import IvrSession
+from callcenter.ivr.flow import (
+    CallerProfile,
+    CancelTimer,
+    Enqueue,
+    Hangup,
+    IvrAction,
+    Play,
+    StartTimer,
+    StopPlayback,
+    Transfer,
+)
+from callcenter.ivr.flowfile import FlowSet
 from callcenter.ivr.prompts import PromptLibrary
 from callcenter.softphone_bridge import messages as m
 from callcenter.ticketing.phone import normalise
-from callcenter.ticketing.records import CallOutcome, Employee, TicketStore
+from callcenter.ticketing.records import (
+    OPEN_TICKET_STATUSES,
+    CallOutcome,
+    Employee,
+    TicketStore,
+)
 
 from .recorder import CallRecorder
 
@@ -56,9 +73,16 @@ class HotlineCall:
     call_id: str  # the caller's leg id
     caller: str
     arrived_at: float
-    flow: GreetingThenQueue
     identified: asyncio.Event = field(default_factory=asyncio.Event)
     employee: Employee | None = None
+    open_incident: str | None = None
+    session: IvrSession | None = None
+    language: str = "en"
+    #: The rest of the IVR's current Play, one prompt at a time (each is reported).
+    prompts_left: list[str] = field(default_factory=list)
+    timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
+    #: What the IVR collected (topic, incident number), for the ticket and the console.
+    attributes: dict[str, str] = field(default_factory=dict)
     queued: bool = False
     overflowed: bool = False
     ended: bool = False
@@ -72,7 +96,6 @@ class CallPolicy:
     default_region: str
     attach_window_hours: float
     default_queue: str
-    greeting: str
 
 
 def _utc(ts: float) -> datetime:
@@ -89,6 +112,7 @@ class CallService:
         store: TicketStore,
         recorder: CallRecorder,
         prompts: PromptLibrary,
+        flows: FlowSet,
         policy: CallPolicy,
         clock: Clock,
         agent_endpoints: dict[str, str],
@@ -98,6 +122,7 @@ class CallService:
         self._store = store
         self._recorder = recorder
         self._prompts = prompts
+        self._flows = flows
         self._policy = policy
         self._clock = clock
         self._endpoints = agent_endpoints
@@ -150,16 +175,10 @@ class CallService:
     def _on_inbound(self, event: m.InboundCall) -> None:
         raw = event.caller_user or "anonymous"
         caller = normalise(raw, self._policy.default_region) or raw
-        call = HotlineCall(
-            event.leg_id,
-            caller,
-            self._clock.now(),
-            GreetingThenQueue(self._policy.default_queue, self._policy.greeting),
-        )
+        call = HotlineCall(event.leg_id, caller, self._clock.now())
         self._calls[call.call_id] = call
         self._telephony.send(m.Answer(call.call_id))
-        self._perform(call, call.flow.start())
-        self._spawn(self._identify(call), f"identify-{call.call_id}")
+        self._spawn(self._identify_then_greet(call), f"ivr-{call.call_id}")
         store, sip_call_id = self._store, event.sip_call_id
 
         async def write() -> None:
@@ -193,45 +212,113 @@ class CallService:
 
         self._recorder.submit(f"refusal {call_id}", write)
 
-    async def _identify(self, call: HotlineCall) -> None:
+    async def _identify_then_greet(self, call: HotlineCall) -> None:
+        """The IVR branches on who calls, so the lookup comes first (bounded in time)."""
         try:
-            found = await self._store.find_employees_by_phone(call.caller)
-            if len(found) == 1:
-                call.employee = found[0]
+            await asyncio.wait_for(self._identify(call), IDENTIFY_TIMEOUT_SECONDS)
+        except TimeoutError:
+            log.warning("caller lookup for %s is slow; serving as unknown", call.caller)
         except Exception:
             log.exception("caller lookup failed for %s; serving as unknown", call.caller)
         finally:
             call.identified.set()
-
-    def _on_dtmf(self, event: m.DtmfReceived) -> None:
-        log.info("call %s: caller pressed %s (%s)", event.leg_id, event.digit, event.method)
-
-    def _on_prompt_finished(self, event: m.PromptFinished) -> None:
-        call = self._calls.get(event.leg_id)
-        if call is not None and call.overflowed:
-            self._telephony.send(m.Hangup(call.call_id))  # the goodbye has been said
-        elif call is not None and not call.ended:
-            self._spawn(self._after_prompt(call, event), f"ivr-{call.call_id}")
-
-    async def _after_prompt(self, call: HotlineCall, event: m.PromptFinished) -> None:
-        try:
-            await asyncio.wait_for(call.identified.wait(), IDENTIFY_TIMEOUT_SECONDS)
-        except TimeoutError:
-            log.warning("caller lookup for %s is slow; routing as unknown", call.caller)
         if call.ended:
             return
         employee = call.employee
-        profile = CallerProfile(known=employee is not None, vip=bool(employee and employee.vip))
-        self._perform(call, call.flow.prompt_finished(event.tag, profile))
+        profile = CallerProfile(
+            known=employee is not None,
+            vip=bool(employee and employee.vip),
+            open_incident=call.open_incident,
+        )
+        call.session = IvrSession(self._flows.for_language(profile.language), profile, self._clock)
+        self._perform(call, call.session.start())
+
+    async def _identify(self, call: HotlineCall) -> None:
+        found = await self._store.find_employees_by_phone(call.caller)
+        if len(found) != 1:
+            return  # unknown, or a shared line: the agent sees the candidates
+        call.employee = found[0]
+        tickets = await self._store.tickets_of(found[0].username)
+        open_incidents = [
+            t for t in tickets if t.kind == "incident" and t.status in OPEN_TICKET_STATUSES
+        ]
+        if open_incidents:
+            call.open_incident = str(max(open_incidents, key=lambda t: t.updated_at).id)
+
+    def _on_dtmf(self, event: m.DtmfReceived) -> None:
+        call = self._calls.get(event.leg_id)
+        if call is not None and call.session is not None and not call.ended:
+            log.debug("call %s: key %s (%s)", call.call_id, event.digit, event.method)
+            self._perform(call, call.session.digit(event.digit))
+
+    def _on_prompt_finished(self, event: m.PromptFinished) -> None:
+        call = self._calls.get(event.leg_id)
+        if call is None or call.ended:
+            return
+        if call.overflowed:
+            self._telephony.send(m.Hangup(call.call_id))  # the goodbye has been said
+            return
+        if call.session is None or not call.prompts_left or call.prompts_left[0] != event.tag:
+            return
+        call.prompts_left.pop(0)
+        actions = call.session.prompt_finished(event.tag)
+        if not actions and call.prompts_left:
+            self._play_next(call)
+        self._perform(call, actions)
+
+    def _timer_fired(self, call_id: str, timer_id: str) -> None:
+        call = self._calls.get(call_id)
+        if call is None or call.ended or call.session is None:
+            return
+        call.timers.pop(timer_id, None)
+        self._perform(call, call.session.timer_fired(timer_id))
 
     def _perform(self, call: HotlineCall, actions: list[IvrAction]) -> None:
+        loop = asyncio.get_running_loop()
         for action in actions:
             if isinstance(action, Play):
-                self._play(call, action.prompt)
+                call.language = action.language or call.language
+                call.prompts_left = list(action.prompts)
+                self._play_next(call)
+            elif isinstance(action, StopPlayback):
+                call.prompts_left.clear()
+                self._telephony.send(m.StopPrompt(call.call_id))
+            elif isinstance(action, StartTimer):
+                call.timers[action.timer_id] = loop.call_later(
+                    action.seconds, self._timer_fired, call.call_id, action.timer_id
+                )
+            elif isinstance(action, CancelTimer):
+                handle = call.timers.pop(action.timer_id, None)
+                if handle is not None:
+                    handle.cancel()
             elif isinstance(action, Enqueue):
-                self._telephony.send(m.PlayMusic(call.call_id))
-                call.queued = True
-                self._acd.enqueue(call.call_id, action.queue, call.caller, action.priority)
+                self._enqueue(call, action)
+            elif isinstance(action, Transfer):
+                # Transfers out of the IVR need an outbound leg the bridge cannot place
+                # yet; the caller is not dropped but served by the desk instead.
+                log.warning("IVR transfer to %s not supported yet; queueing", action.target)
+                self._enqueue(call, Enqueue(self._policy.default_queue, 0))
+            elif isinstance(action, Hangup):
+                self._telephony.send(m.Hangup(call.call_id))
+
+    def _enqueue(self, call: HotlineCall, action: Enqueue) -> None:
+        self._cancel_timers(call)
+        call.prompts_left.clear()
+        call.attributes = dict(action.attributes)
+        self._telephony.send(m.PlayMusic(call.call_id))
+        call.queued = True
+        skills = dict(action.skills) or None
+        self._acd.enqueue(call.call_id, action.queue, call.caller, action.priority, skills=skills)
+
+    def _cancel_timers(self, call: HotlineCall) -> None:
+        for handle in call.timers.values():
+            handle.cancel()
+        call.timers.clear()
+
+    def _play_next(self, call: HotlineCall) -> None:
+        name = call.prompts_left[0]
+        path = PromptLibrary(self._prompts.directory, call.language).path(name)
+        self._telephony.send(m.PlayPrompt(call.call_id, (path,), name))
 
     def _play(self, call: HotlineCall, *prompts: str) -> None:
         paths = tuple(self._prompts.path(name) for name in prompts)
@@ -257,6 +344,7 @@ class CallService:
         if call is None:
             return
         call.ended = True
+        self._cancel_timers(call)
         call.media.update({f"caller_{k}": v for k, v in event.media.items()})
         outcome: CallOutcome | None = None
         if self._acd.has_call(call.call_id):

@@ -6,14 +6,20 @@ hours and caller-attribute branches extend the same event/action vocabulary.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
 class CallerProfile:
+    """What the caller lookup found; the engine's caller-attribute branches read it."""
+
     known: bool
     vip: bool
+    #: The number of the caller's open incident, if the lookup found one.
+    open_incident: str | None = None
+    #: The caller's preferred language, used to pick a flow (`FlowSet.for_caller`).
+    language: str = "en"
 
 
 # ----- actions the engine asks for ----------------------------------------------------
@@ -21,46 +27,67 @@ class CallerProfile:
 
 @dataclass(frozen=True)
 class Play:
-    prompt: str
+    """Play prompts one after the other, each reported back with `prompt_finished`.
+
+    `Play("greeting")` and `Play(prompts=("a", "b"))` both work: `prompt` is the first
+    of `prompts`, and `prompts` is `(prompt,)` when only `prompt` is given.
+    """
+
+    prompt: str = ""
+    prompts: tuple[str, ...] = ()
+    language: str = "en"
+
+    def __post_init__(self) -> None:
+        prompts = tuple(self.prompts)
+        if not prompts:
+            if not self.prompt:
+                raise ValueError("Play needs a prompt")
+            prompts = (self.prompt,)
+        object.__setattr__(self, "prompts", prompts)
+        if not self.prompt:
+            object.__setattr__(self, "prompt", prompts[0])
+        elif self.prompt != prompts[0]:
+            raise ValueError("Play: prompt must be the first of prompts")
 
 
 @dataclass(frozen=True)
 class Enqueue:
+    """Hand the call to the ACD: `skills` is skill -> minimum level (1-10)."""
+
     queue: str
     priority: int
+    skills: Mapping[str, int] = field(default_factory=dict)
+    attributes: Mapping[str, str] = field(default_factory=dict)
 
 
-IvrAction = Play | Enqueue
+@dataclass(frozen=True)
+class StopPlayback:
+    """The caller pressed a key while a prompt played (barge-in): stop it, do not report it."""
 
 
-class _Step(StrEnum):
-    START = "start"
-    GREETING = "greeting"
-    DONE = "done"
+@dataclass(frozen=True)
+class StartTimer:
+    """Call `timer_fired(timer_id)` after `seconds`, unless cancelled first."""
+
+    timer_id: str
+    seconds: float
 
 
-class GreetingThenQueue:
-    """Greet the caller, then hand it to the queue; a VIP caller is queued with priority."""
+@dataclass(frozen=True)
+class CancelTimer:
+    timer_id: str
 
-    VIP_PRIORITY = 10
 
-    def __init__(self, queue: str, greeting: str = "greeting") -> None:
-        self.queue = queue
-        self.greeting = greeting
-        self._step = _Step.START
+@dataclass(frozen=True)
+class Transfer:
+    """Blind-transfer the caller to a SIP URI or a telephone number."""
 
-    @property
-    def finished(self) -> bool:
-        return self._step is _Step.DONE
+    target: str
 
-    def start(self) -> list[IvrAction]:
-        if self._step is not _Step.START:
-            raise RuntimeError("the flow has already started")
-        self._step = _Step.GREETING
-        return [Play(self.greeting)]
 
-    def prompt_finished(self, prompt: str, caller: CallerProfile) -> list[IvrAction]:
-        if self._step is not _Step.GREETING or prompt != self.greeting:
-            return []
-        self._step = _Step.DONE
-        return [Enqueue(self.queue, self.VIP_PRIORITY if caller.vip else 0)]
+@dataclass(frozen=True)
+class Hangup:
+    reason: str
+
+
+IvrAction = Play | Enqueue | StopPlayback | StartTimer | CancelTimer | Transfer | Hangup

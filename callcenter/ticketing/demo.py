@@ -62,6 +62,8 @@ class _Agent:
     role: Role
     sip_uri: str | None
     queues: tuple[str, ...]
+    #: Skill -> level 1-10, matched against what the IVR menu choice asks for.
+    skills: tuple[tuple[str, int], ...] = ()
 
 
 #: Shared by Li Si and Wang Wu: a call from it identifies two people.
@@ -158,8 +160,24 @@ DEVICES = (
 )
 
 AGENTS = (
-    _Agent("alice", "Alice", "alice-demo", Role.AGENT, "sip:alice@127.0.0.1:5062", ("helpdesk",)),
-    _Agent("bob", "Bob", "bob-demo", Role.AGENT, "sip:bob@127.0.0.1:5063", ("helpdesk",)),
+    _Agent(
+        "alice",
+        "Alice",
+        "alice-demo",
+        Role.AGENT,
+        "sip:alice@127.0.0.1:5062",
+        ("helpdesk",),
+        (("accounts", 8), ("software", 7), ("general", 5)),
+    ),
+    _Agent(
+        "bob",
+        "Bob",
+        "bob-demo",
+        Role.AGENT,
+        "sip:bob@127.0.0.1:5063",
+        ("helpdesk",),
+        (("hardware", 8), ("general", 6), ("software", 3)),
+    ),
     _Agent("sue", "Sue", "sue-demo", Role.SUPERVISOR, None, ()),
 )
 
@@ -263,7 +281,7 @@ async def _load(session: AsyncSession, today: date) -> int:
                     role=agent.role.value,
                     sip_uri=agent.sip_uri,
                     queues=list(agent.queues),
-                    skills={},
+                    skills=dict(agent.skills),
                 )
             )
             added += 1

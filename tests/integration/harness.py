@@ -35,6 +35,7 @@ class Server:
     http_port: int = field(default_factory=free_port)
     agents: dict[str, int] = field(default_factory=dict)
     rtp_port_range: int = 2000
+    ivr_file: Path = ROOT / "tests" / "e2e" / "ivr-straight.yaml"
     extra_env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
     _log_file: Any = None
@@ -61,7 +62,7 @@ class Server:
             CALLCENTER_HTTP_PORT=str(self.http_port),
             CALLCENTER_PROMPTS_DIRECTORY=str(PROMPTS),
             CALLCENTER_PROMPTS_CATALOGUE=str(ROOT / "config" / "prompts.yaml"),
-            CALLCENTER_PROMPTS_GREETING="thank_you_for_holding",
+            CALLCENTER_IVR_FILE=str(self.ivr_file),
             CALLCENTER_AUTH_TOKEN_SECRET="integration-test-secret",
             CALLCENTER_LOGGING_LEVEL="DEBUG",
         )
@@ -290,3 +291,35 @@ def caller(
 ) -> Sipp:
     args = [*caller_args(server, number), "-m", "1", "-d", str(talk_ms)]
     return Sipp(scenario, [*args, "-timeout", "90s", "-timeout_error"], workdir)
+
+
+#: sip-tester's RFC 4733 recordings carry increasing RTP timestamps in this order only;
+#: a receiver drops a key whose timestamp goes back, so sequences must follow it.
+DTMF_PCAP_ORDER = "1023456789*#"
+
+
+def dtmf_caller(
+    server: Server, workdir: Path, keys: str, first_key_ms: int = 1500, talk_ms: int = 4000
+) -> Sipp:
+    """A caller who presses `keys` (RFC 4733 from sip-tester's pcaps), then talks."""
+    positions = [DTMF_PCAP_ORDER.index(k) for k in keys]
+    if positions != sorted(positions):
+        raise ValueError(f"keys {keys!r} must follow the order {DTMF_PCAP_ORDER!r}")
+    names = {"*": "star", "#": "pound"}
+    presses = []
+    for n, key in enumerate(keys):
+        pcap = f"/usr/share/sip-tester/dtmf_2833_{names.get(key, key)}.pcap"
+        wait = first_key_ms if n == 0 else 900
+        presses.append(
+            f'  <pause milliseconds="{wait}"/>\n'
+            f'  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>'
+        )
+    template = (SIPP_DIR / "caller.xml").read_text()
+    media = '      <exec play_pcap_audio="/usr/share/sip-tester/g711a.pcap"/>\n'
+    start = template.index("  <nop>\n    <action>\n" + media)
+    end = template.index("  <pause/>") + len("  <pause/>")
+    scenario = template[:start] + "\n".join(presses) + "\n  <pause/>" + template[end:]
+    path = workdir / f"caller_dtmf_{keys.replace('*', 's').replace('#', 'p')}.xml"
+    path.write_text(scenario)
+    args = [*caller_args(server), "-m", "1", "-d", str(talk_ms)]
+    return Sipp(str(path), [*args, "-timeout", "90s", "-timeout_error"], workdir)

@@ -42,7 +42,7 @@ acd:
       callback_retry_seconds: 120
       default_aht_seconds: 240
     - name: backup
-      overflow_target: {kind: callback}
+      overflow_target: {kind: ticket_only}
 """
 
 
@@ -52,11 +52,12 @@ def load_text(tmp_path: Path, text: str) -> Settings:
     return load_settings(path, environ={})
 
 
-def test_the_shipped_file_keeps_the_old_behaviour() -> None:
+def test_the_shipped_file_keeps_the_defaults_but_relaxes_the_demo_skills() -> None:
     settings = load_settings(ROOT / "config" / "callcenter.yaml", environ={})
     [queue] = settings.acd.queues
 
-    assert queue.to_domain() == QueueSettings("helpdesk")
+    # The demo IVR asks for skills; after a minute anyone of the queue may take the call.
+    assert queue.to_domain() == QueueSettings("helpdesk", skill_relaxation=(SkillStep(60.0, None),))
     assert settings.acd.pause_reasons == list(DEFAULT_PAUSE_REASONS)
     assert (settings.acd.utc_offset_hours, settings.acd.random_seed) == (0, None)
 
@@ -79,7 +80,7 @@ def test_every_new_queue_key_reaches_the_core(tmp_path: Path) -> None:
         callback_retry_seconds=120,
         default_aht_seconds=240,
     )
-    assert backup.overflow_target == OverflowTarget(OverflowKind.CALLBACK)
+    assert backup.overflow_target == OverflowTarget(OverflowKind.TICKET_ONLY)
     acd = settings.acd
     assert (acd.pause_reasons, acd.utc_offset_hours, acd.random_seed) == (
         ["lunch", "coaching"],
