@@ -22,6 +22,7 @@ from callcenter.acd.acd import Acd
 from callcenter.acd.errors import UnknownAgent
 from callcenter.acd.model import AgentState
 from callcenter.clock import Clock
+from callcenter.metrics.staffing import Workload, required_agents
 
 #: Pickup latency buckets every queue gets; the thresholds of the configured queues add
 #: theirs (see `queue_wait_buckets`).
@@ -34,6 +35,10 @@ THRESHOLD_MARGIN_SECONDS = 5.0
 #: Windows of the service-level, ASA and AHT gauges: `window` label value, seconds.
 #: The ACD keeps a day of outcomes, so 24h is the longest window it can answer.
 FIGURE_WINDOWS: dict[str, float] = {"15m": 900.0, "1h": 3600.0, "24h": 86400.0}
+
+#: The arrivals the live staffing gauge sizes for; Erlang C needs a target below 1.
+NEEDED_WINDOW_SECONDS = 900.0
+MAX_TARGET = 0.999
 
 #: The window of the agent occupancy gauge.
 OCCUPANCY_WINDOW_LABEL = "1h"
@@ -228,6 +233,7 @@ class AcdCollector:
             f.target.add_metric([queue], snapshot.service_level_target)
             f.threshold.add_metric([queue], snapshot.service_level_seconds)
             statistics = self._acd.statistics(queue)
+            f.needed.add_metric([queue], self._agents_needed(queue, now))
             for label, seconds in FIGURE_WINDOWS.items():
                 figures = statistics.window(now, seconds)
                 # An undefined figure (no call counted in the window) has no sample: an
@@ -241,6 +247,24 @@ class AcdCollector:
         for queue, ratio in self._occupancy.ratios(now).items():
             f.occupancy.add_metric([queue, OCCUPANCY_WINDOW_LABEL], ratio)
         return list(f)
+
+    def _agents_needed(self, queue: str, now: float) -> int:
+        """Erlang C for the last 15 minutes' arrivals at the last hour's handle time: the
+        live answer to "are enough agents logged in for what is coming in now?"."""
+        settings = self._acd.queue_settings(queue)
+        statistics = self._acd.statistics(queue)
+        arrivals = statistics.window(now, NEEDED_WINDOW_SECONDS).offered
+        if arrivals == 0:
+            return 0
+        aht = statistics.window(now, 3600.0).aht_seconds or settings.default_aht_seconds
+        workload = Workload(
+            calls=arrivals,
+            interval_minutes=NEEDED_WINDOW_SECONDS / 60,
+            aht_seconds=aht,
+            answer_within_seconds=settings.service_level_seconds,
+            target=min(settings.service_level_target, MAX_TARGET),
+        )
+        return required_agents(workload).agents
 
 
 class _Families:
@@ -261,6 +285,12 @@ class _Families:
             "callcenter_agents",
             "Agents serving the queue, by state.",
             labels=["queue", "state"],
+        )
+        self.needed = GaugeMetricFamily(
+            "callcenter_agents_needed",
+            "Agents Erlang C asks for at the last 15 minutes' arrival rate and the last"
+            " hour's handle time, to meet the queue's target.",
+            labels=["queue"],
         )
         self.service_level = GaugeMetricFamily(
             "callcenter_service_level_ratio",
@@ -300,6 +330,7 @@ class _Families:
                 self.waiting,
                 self.longest_wait,
                 self.agents,
+                self.needed,
                 self.service_level,
                 self.target,
                 self.threshold,
