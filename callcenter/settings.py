@@ -64,6 +64,9 @@ class SipSettings(_Section):
         min_length=1,
     )
     retry_after_seconds: int = Field(30, ge=1)
+    #: INVITEs one source address may send: sustained per second, and in a burst.
+    invite_rate_per_source: float = Field(50.0, gt=0)
+    invite_burst_per_source: int = Field(100, ge=1)
 
     @model_validator(mode="after")
     def _consistent(self) -> SipSettings:

@@ -15,6 +15,7 @@ class RefusalReason(enum.StrEnum):
     TRUNK = "trunk"  # the source address is not on a configured trunk
     SHUTDOWN = "shutdown"  # the process is draining calls before it stops
     CAPACITY = "capacity"  # sip.max_calls calls are already up
+    FLOOD = "flood"  # the source sent INVITEs faster than sip.invite_rate_per_source
     NOT_FOUND = "not_found"  # the INVITE was not for the hotline user
     OTHER = "other"  # a reason this list does not know yet: counted, never a new series
 

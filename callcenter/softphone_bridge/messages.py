@@ -88,7 +88,7 @@ class InboundCall:
 class CallRefused:
     """An INVITE we turned away; reason is one of a bounded set (metrics label)."""
 
-    reason: str  # "trunk", "not_found", "capacity", "shutdown"
+    reason: str  # "trunk", "flood", "not_found", "capacity", "shutdown"
     status_code: int
     source: str
     sip_call_id: str | None = None

@@ -28,6 +28,7 @@ import pjsua2 as pj
 from callcenter.settings import SipSettings
 from callcenter.softphone_bridge import identity
 from callcenter.softphone_bridge import messages as m
+from callcenter.softphone_bridge.flood import FloodGuard
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +150,10 @@ class PjsuaThread:
         self._accepting = True
         self._next_level_sample = 0.0
         self._next_reap = 0.0
+        self._flood = FloodGuard(
+            settings.invite_rate_per_source, settings.invite_burst_per_source, time.monotonic
+        )
+        self._flood_logged: dict[str, float] = {}
         self._legs: dict[str, _Leg] = {}
         self._calls: list[_Call] = []  # every pjsua2 Call alive in PJSIP, leg or not
         self._graveyard: list[Any] = []  # released after the callback that ended them
@@ -340,6 +345,12 @@ class PjsuaThread:
             allowed = False
         if not allowed:
             return ("trunk", 403)
+        if not self._flood.allow(source):
+            now = time.monotonic()
+            if now - self._flood_logged.get(source, -60.0) >= 60.0:
+                self._flood_logged[source] = now
+                log.warning("INVITE flood from %s: refusing beyond the per-source rate", source)
+            return ("flood", 503)
         if not self._accepting:
             return ("shutdown", 503)
         if identity.request_user(message) != self._settings.hotline_user:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.integration.harness import ROOT, Server, caller, metric_value
+from tests.integration.harness import ROOT, Server, Sipp, caller, caller_args, metric_value
 
 pytestmark = pytest.mark.sip
 
@@ -136,3 +136,30 @@ async def test_full_queue_overflows_to_ticket_only(
     assert overflowed[0]["employee"] == "zhangsanKJC" and overflowed[0]["ticket_id"] is not None
     assert overflowed[0]["agent"] is None and overflowed[0]["ended_at"] is not None
     assert [c["outcome"] for c in calls if c["caller"] == "+862088881009"] == ["abandoned"]
+
+
+async def test_an_invite_flood_from_one_source_is_rate_limited(
+    sqlite_url: str, tmp_path: Path, stoppable: list[Server]
+) -> None:
+    server = Server(
+        sqlite_url,
+        tmp_path,
+        extra_env={
+            "CALLCENTER_SIP_INVITE_RATE_PER_SOURCE": "1",
+            "CALLCENTER_SIP_INVITE_BURST_PER_SOURCE": "3",
+        },
+    )
+    stoppable.append(await started(server))
+    burst = Sipp(
+        "caller.xml",
+        [*caller_args(server), "-r", "50", "-m", "10", "-d", "500", "-timeout", "30s"],
+        tmp_path,
+    )
+    await (await burst.start()).wait(40)  # most of these calls are refused: not asserted
+    metrics = await server.metrics()
+    refused = metric_value(metrics, "callcenter_sip_refused_total", reason="flood")
+    assert refused is not None and 5 <= refused <= 7
+    assert "INVITE flood from 127.0.0.1" in server.log()
+    await asyncio.sleep(3.5)  # the bucket refills
+    code, out = await (await caller("caller.xml", server, tmp_path, talk_ms=500).start()).wait(30)
+    assert code == 0, out
