@@ -163,3 +163,13 @@ async def test_an_invite_flood_from_one_source_is_rate_limited(
     await asyncio.sleep(3.5)  # the bucket refills
     code, out = await (await caller("caller.xml", server, tmp_path, talk_ms=500).start()).wait(30)
     assert code == 0, out
+
+
+async def test_options_health_check_is_answered(
+    sqlite_url: str, tmp_path: Path, stoppable: list[Server]
+) -> None:
+    server = Server(sqlite_url, tmp_path)
+    stoppable.append(await started(server))
+    ping = Sipp("options.xml", [*caller_args(server), "-m", "3", "-timeout", "20s"], tmp_path)
+    code, out = await (await ping.start()).wait(30)
+    assert code == 0, out
