@@ -28,10 +28,12 @@ from callcenter.calls.recorder import CallRecorder, programming_error
 from callcenter.calls.service import OVERFLOW_PROMPT, CallPolicy, CallService
 from callcenter.clock import SystemClock
 from callcenter.events import EventBus
+from callcenter.ivr.events import IvrFinished
 from callcenter.ivr.flowfile import IvrConfigError, load_flows
 from callcenter.ivr.prompts import PromptError, PromptLibrary
 from callcenter.metrics.acd_metrics import AcdMetrics
 from callcenter.metrics.bridge_metrics import BridgeMetrics
+from callcenter.metrics.ivr_metrics import IvrMetrics
 from callcenter.settings import Settings
 from callcenter.softphone_bridge import messages as m
 from callcenter.softphone_bridge.bridge import SipBridge
@@ -151,6 +153,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         acd_metrics = AcdMetrics(registry, acd, clock)
         bus.subscribe(AcdEvent, acd_metrics.on_event)
         bridge_metrics = BridgeMetrics(registry)
+        bus.subscribe(IvrFinished, IvrMetrics(registry).on_event)
 
         bridge = SipBridge(settings.sip, settings.prompts.music_on_hold, bus.publish)
         service = CallService(

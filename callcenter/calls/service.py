@@ -21,6 +21,7 @@ from callcenter.acd.model import CallPhase, OfferFailure, OverflowKind
 from callcenter.clock import Clock
 from callcenter.events import EventBus
 from callcenter.ivr.engine import IvrSession
+from callcenter.ivr.events import IvrFinished, IvrOutcome
 from callcenter.ivr.flow import (
     CallerProfile,
     CancelTimer,
@@ -85,6 +86,7 @@ class HotlineCall:
     attributes: dict[str, str] = field(default_factory=dict)
     queued: bool = False
     overflowed: bool = False
+    ivr_outcome: IvrOutcome | None = None
     ended: bool = False
     agent_leg: str | None = None
     agent_id: str | None = None
@@ -118,6 +120,7 @@ class CallService:
         agent_endpoints: dict[str, str],
     ) -> None:
         self._acd = acd
+        self._bus = bus
         self._telephony = telephony
         self._store = store
         self._recorder = recorder
@@ -294,14 +297,22 @@ class CallService:
             elif isinstance(action, Enqueue):
                 self._enqueue(call, action)
             elif isinstance(action, Transfer):
+                self._ivr_finished(call, IvrOutcome.TRANSFERRED)
                 # Transfers out of the IVR need an outbound leg the bridge cannot place
                 # yet; the caller is not dropped but served by the desk instead.
                 log.warning("IVR transfer to %s not supported yet; queueing", action.target)
                 self._enqueue(call, Enqueue(self._policy.default_queue, 0))
             elif isinstance(action, Hangup):
+                self._ivr_finished(call, IvrOutcome.FLOW_HANGUP)
                 self._telephony.send(m.Hangup(call.call_id))
 
+    def _ivr_finished(self, call: HotlineCall, outcome: IvrOutcome) -> None:
+        if call.ivr_outcome is None:
+            call.ivr_outcome = outcome
+            self._bus.publish(IvrFinished(self._clock.now(), call.call_id, outcome))
+
     def _enqueue(self, call: HotlineCall, action: Enqueue) -> None:
+        self._ivr_finished(call, IvrOutcome.QUEUED)
         self._cancel_timers(call)
         call.prompts_left.clear()
         call.attributes = dict(action.attributes)
@@ -355,6 +366,7 @@ class CallService:
             self._acd.hangup(call.call_id)
         elif not call.queued:
             outcome = CallOutcome.INTERRUPTED if self.shutting_down else CallOutcome.IVR_HANGUP
+            self._ivr_finished(call, IvrOutcome.CALLER_HANGUP)
         del self._calls[event.leg_id]
         self._write(call, ended_at=_utc(self._clock.now()), outcome=outcome, media=dict(call.media))
 

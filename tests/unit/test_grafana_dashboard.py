@@ -23,6 +23,7 @@ from callcenter.acd.model import QueueSettings
 from callcenter.clock import ManualClock
 from callcenter.metrics.acd_metrics import AcdMetrics
 from callcenter.metrics.bridge_metrics import BridgeMetrics
+from callcenter.metrics.ivr_metrics import IvrMetrics
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD = ROOT / "config" / "grafana" / "dashboards" / "callcenter.json"
@@ -64,6 +65,7 @@ def registry() -> CollectorRegistry:
     acd = Acd([QueueSettings("helpdesk"), QueueSettings("vip")], clock, lambda event: None)
     AcdMetrics(registry, acd, clock)
     BridgeMetrics(registry)
+    IvrMetrics(registry)
     return registry
 
 
