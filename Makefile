@@ -61,6 +61,9 @@ services: system-packages
 	scripts/test-services.sh
 
 bench: venv pjsua2 prompts
+	$(PY) -m benchmarks.acd_bench
+	$(PY) -m benchmarks.metrics_scrape
+	$(CC) simulate --seed 1 | tail -1
 	$(PY) -m benchmarks.sip_load
 
 clean:
