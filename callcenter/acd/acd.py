@@ -132,6 +132,7 @@ class Acd(AcdCore):
             seq=len(self._agents),
         )
         self._agents[agent_id] = agent
+        self._sync_agent(agent)
         self._activity.record(agent_id, agent.state, now)
 
     def set_membership(
@@ -168,10 +169,7 @@ class Acd(AcdCore):
     def waiting_calls(self, queue: str) -> list[AcdCall]:
         """Calls waiting in one queue (callbacks included), in the order they will be served."""
         self.queue_settings(queue)
-        waiting = [
-            c for c in self._calls.values() if c.queue == queue and c.phase is CallPhase.WAITING
-        ]
-        return sorted(waiting, key=AcdCall.order_key)
+        return self._lines.waiting(queue)
 
     def snapshot(self, queue: str) -> QueueSnapshot:
         settings = self.queue_settings(queue)
@@ -183,9 +181,8 @@ class Acd(AcdCore):
         ]
         on_hold = [c for c in in_queue if c.callback is None]
         by_state = dict.fromkeys(AgentState, 0)
-        for agent in self._agents.values():
-            if queue in agent.memberships:
-                by_state[agent.state] += 1
+        for agent in self._members.of(queue).values():
+            by_state[agent.state] += 1
         stats = self._stats[queue]
         return QueueSnapshot(
             name=queue,
@@ -207,13 +204,23 @@ class Acd(AcdCore):
         if position < 1:
             raise InvalidSetting(f"position {position} is not 1 or more")
         now = self._clock.now()
-        aht = self._stats[queue].window(now, AHT_WINDOW_SECONDS).aht_seconds
+        stats = self._stats[queue]
+        if (
+            position <= len(self._available.of(queue))
+            and stats.handle_times_non_negative()
+            and settings.default_aht_seconds >= 0
+        ):
+            # The AHT is 0 or more, so is every release, and `position` of them are 0 (the
+            # free agents): what wait_for_position gives, without reading the last hour's
+            # handle times or passing over the members. A call arriving to a free agent.
+            return 0.0
+        aht = stats.aht_seconds(now, AHT_WINDOW_SECONDS)
         if aht is None:
             aht = settings.default_aht_seconds
         releases = [
             self._release_in(agent, aht, now)
-            for agent in self._agents.values()
-            if queue in agent.memberships and agent.state in _STAFFED
+            for agent in self._members.of(queue).values()
+            if agent.state in _STAFFED
         ]
         return wait_for_position(position, releases, aht)
 
@@ -283,7 +290,9 @@ class Acd(AcdCore):
         if call_id in self._calls:
             raise InvalidTransition(f"call {call_id!r} is already queued")
         now = self._clock.now()
-        cause = cause_at_join(settings, self._live_in_line(queue), self._logged_in(queue))
+        cause = cause_at_join(
+            settings, lambda: self._live_in_line(queue), lambda: self._logged_in(queue)
+        )
         self._arrivals += 1
         place = self._resume_place(caller, queue, now)
         call = AcdCall(
@@ -296,6 +305,7 @@ class Acd(AcdCore):
             skills=needs,
         )
         self._calls[call_id] = call
+        self._file(call)
         self._stats[queue].record_offered(now)
         position = self._position(call)
         estimate = self.estimated_wait(queue, position)
@@ -312,6 +322,7 @@ class Acd(AcdCore):
                 estimate,
                 place.call_id if place else None,
                 place.enqueued_at if place else None,
+                dict(needs),
             )
         )
         if cause is not None:
@@ -385,6 +396,7 @@ class Acd(AcdCore):
             self._route_and_flush()
             return
         del self._calls[call_id]
+        self._file(call)
         stats = self._stats[call.queue]
         if call.phase is CallPhase.CONNECTED:
             assert call.agent_id is not None and call.answered_at is not None
@@ -486,6 +498,7 @@ class Acd(AcdCore):
             raise InvalidTransition(f"call {call_id!r} is not a queued callback")
         now = self._clock.now()
         del self._calls[call_id]
+        self._file(call)
         self._withdraw(call, list(call.offered_to), now)
         self._emit(ev.CallbackCancelled(now, call_id, call.queue))
         self._route_and_flush()
@@ -512,6 +525,7 @@ class Acd(AcdCore):
                 raise InvalidTransition(f"call {call.call_id!r} is already queued")
         for call in calls:
             self._calls[call.call_id] = call
+            self._file(call)
             self._arrivals = max(self._arrivals, call.arrival)
         self._route_and_flush()
 
@@ -534,6 +548,7 @@ class Acd(AcdCore):
         if held is None:
             self._stats[source].record_transferred(now, now - call.queued_at)
         call.queue, call.queued_at, call.estimate = target, now, None
+        self._file(call)
         self._stats[target].record_offered(now)
         talk = now - held[1] if held else None
         self._emit(ev.CallTransferred(now, call_id, source, target, from_agent, None, talk))
@@ -639,3 +654,4 @@ class Acd(AcdCore):
         self._arrivals = arrivals
         self._stats.update(stats)
         self._activity = activity
+        self._rebuild_indexes()

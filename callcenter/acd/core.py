@@ -8,6 +8,7 @@ this split only keeps each file readable, the two are one object.
 
 from __future__ import annotations
 
+import heapq
 import math
 import random
 from collections.abc import Callable, Iterable, Mapping
@@ -22,6 +23,7 @@ from callcenter.acd.errors import (
     UnknownQueue,
 )
 from callcenter.acd.estimate import release_in
+from callcenter.acd.index import FreeAgents, Key, Lines, Members
 from callcenter.acd.model import (
     DEFAULT_PAUSE_REASONS,
     AcdCall,
@@ -37,7 +39,7 @@ from callcenter.acd.model import (
 )
 from callcenter.acd.occupancy import AgentActivity
 from callcenter.acd.overflow import callable_number, target_for
-from callcenter.acd.routing import RoutingMemory, choose, rank
+from callcenter.acd.routing import ORDERED, RoutingMemory, choose, choose_in_order, rank
 from callcenter.acd.service_level import QueueStatistics
 from callcenter.clock import Clock
 
@@ -99,6 +101,10 @@ class AcdCore:
         self._arrivals = 0
         #: Places of callers who hung up, by (caller, queue), for a redial to resume.
         self._left: dict[tuple[str, str], Place] = {}
+        #: Per queue: waiting calls in line order, available agents, member agents.
+        self._lines = Lines()
+        self._available = FreeAgents({q.name: q.strategy for q in self._queues.values()})
+        self._members = Members()
 
     def queue_settings(self, name: str) -> QueueSettings:
         try:
@@ -139,6 +145,7 @@ class AcdCore:
             skills is not None and skills != agent.skills
         )
         agent.memberships = memberships
+        self._sync_agent(agent)
         if skills is not None:
             agent.skills = skills
         if changed:
@@ -179,9 +186,32 @@ class AcdCore:
 
     def _logged_in(self, queue: str) -> int:
         return sum(
-            1
-            for a in self._agents.values()
-            if queue in a.memberships and a.state is not AgentState.LOGGED_OUT
+            1 for a in self._members.of(queue).values() if a.state is not AgentState.LOGGED_OUT
+        )
+
+    # ----- internals: indexes ----------------------------------------------------------
+
+    def _file(self, call: AcdCall) -> None:
+        """Keep the waiting lines in step with a call whose phase, queue or place changed
+        (or that was added or removed)."""
+        self._lines.sync(call, held=self._calls.get(call.call_id) is call)
+
+    def _sync_agent(self, agent: Agent) -> None:
+        """Keep the per-queue agent indexes in step with an agent's state or memberships."""
+        self._available.sync(agent)
+        self._members.sync(agent)
+
+    def _rebuild_indexes(self) -> None:
+        self._lines.rebuild(self._calls.values())
+        self._available.rebuild(self._agents.values())
+        self._members.rebuild(self._agents.values())
+
+    def _indexes_consistent(self) -> bool:
+        """The indexes recomputed from scratch agree with them (for the tests)."""
+        return (
+            self._lines.consistent(self._calls)
+            and self._available.consistent(self._agents)
+            and self._members.consistent(self._agents)
         )
 
     # ----- internals: calls ------------------------------------------------------------
@@ -210,12 +240,7 @@ class AcdCore:
         return agent_id
 
     def _position(self, call: AcdCall) -> int:
-        key = call.order_key()
-        return 1 + sum(
-            1
-            for c in self._calls.values()
-            if c.queue == call.queue and c.phase is CallPhase.WAITING and c.order_key() < key
-        )
+        return 1 + self._lines.count_before(call.queue, call.order_key())
 
     def _check_transferable(self, call: AcdCall) -> None:
         if call.phase is CallPhase.OFFERED:
@@ -240,6 +265,7 @@ class AcdCore:
         )
         call.enqueued_at = call.queued_at = now
         call.arrival, call.estimate = self._arrivals, None
+        self._file(call)
         return held
 
     def _to_callback(self, call: AcdCall, number: str, now: float) -> None:
@@ -262,6 +288,7 @@ class AcdCore:
             del self._calls[call.call_id]
             self._stats[call.queue].record_callback_dropped()
         call.not_before = retry
+        self._file(call)
         self._emit(
             ev.CallbackFailed(
                 now, call.call_id, call.queue, agent.agent_id, call.callback, attempt, retry
@@ -300,6 +327,7 @@ class AcdCore:
                 self._stats[source].record_overflowed(now, waited)
                 del self._calls[call.call_id]
                 self._emit(ev.CallOverflowed(now, call.call_id, source, target.kind, None, cause))
+        self._file(call)
 
     def _remember_place(self, call: AcdCall, now: float) -> None:
         window = self._queues[call.queue].resume_window_seconds
@@ -325,6 +353,7 @@ class AcdCore:
         call.phase, call.offered_at, call.not_before = CallPhase.OFFERED, now, None
         call.offered_to = [a.agent_id for a in agents]
         call.agent_id = agents[0].agent_id if len(agents) == 1 else None
+        self._file(call)
         if remember and len(agents) == 1:
             self._memory.last_offered[call.queue] = rank(agents[0], call.queue)
         timeout = self._queues[call.queue].ring_timeout_seconds
@@ -346,6 +375,7 @@ class AcdCore:
             call.phase, call.agent_id, call.offered_at = CallPhase.WAITING, None, None
         else:
             call.agent_id = call.offered_to[0] if len(call.offered_to) == 1 else None
+        self._file(call)
         self._emit(ev.OfferWithdrawn(now, call.call_id, call.queue, agent_id, reason))
         pending = agent.pending_state
         agent.pending_state = agent.pending_reason = None
@@ -398,6 +428,7 @@ class AcdCore:
         self._change(agent, state, reason)
         if keep_idle_since:
             agent.idle_since = idle_since
+            self._available.sync(agent)  # its place in a longest-idle order comes back too
 
     def _change(
         self, agent: Agent, state: AgentState, reason: str | None, call_id: str | None = None
@@ -407,37 +438,55 @@ class AcdCore:
         agent.state, agent.state_since, agent.reason, agent.call_id = state, now, reason, call_id
         if state is AgentState.AVAILABLE:
             agent.idle_since = now
+        self._available.sync(agent)
         self._activity.record(agent.agent_id, state, now)
         self._emit(ev.AgentStateChanged(now, agent.agent_id, old, state, reason, call_id))
 
     # ----- internals: routing and publishing -------------------------------------------
 
     def _route(self) -> None:
-        free = [a for a in self._agents.values() if a.state is AgentState.AVAILABLE]
-        if not free:
-            return
+        """Offer waiting calls to free agents: calls in line order across the queues, each
+        to the agents `routing.choose` picks among its queue's free agents.
+
+        Only queues with a free agent can make an offer, so only their lines are walked,
+        merged by place in line (a heap of each queue's next place); a queue leaves the
+        walk when its line ends or its last free agent was taken. The outcome is the same
+        as walking every waiting call of every queue in line order. For the strategies
+        with a fixed order the free agents are kept sorted (index.FreeAgents).
+        """
         now = self._clock.now()
         day = self.day_of(now)
-        waiting = sorted(
-            (
-                c
-                for c in self._calls.values()
-                if c.phase is CallPhase.WAITING and (c.not_before is None or c.not_before <= now)
-            ),
-            key=AcdCall.order_key,
-        )
-        for call in waiting:
-            settings = self._queues[call.queue]
-            chosen = choose(
-                call, settings, free, now=now, day=day, rng=self._rng, memory=self._memory
-            )
-            if not chosen:
-                continue
-            for agent in chosen:
-                free.remove(agent)
-            self._offer(call, chosen, now)
+        self._available.set_day(day, self._agents.values())
+        walk: list[tuple[Key, str]] = self._lines.heads(self._available.queues())
+        heapq.heapify(walk)
+        while walk:
+            key, queue = heapq.heappop(walk)
+            free = self._available.of(queue)
             if not free:
-                return
+                continue
+            call = self._lines.at(queue, key)
+            settings = self._queues[queue]
+            if call.not_before is None or call.not_before <= now:
+                if settings.strategy in ORDERED:
+                    ordered, agent_at = self._available.ordered(queue)
+                    chosen = choose_in_order(
+                        call, settings, ordered, agent_at, now=now, memory=self._memory
+                    )
+                else:
+                    chosen = choose(
+                        call,
+                        settings,
+                        list(free.values()),
+                        now=now,
+                        day=day,
+                        rng=self._rng,
+                        memory=self._memory,
+                    )
+                if chosen:
+                    self._offer(call, chosen, now)
+            following = self._lines.first_after(queue, key)
+            if following is not None and free:
+                heapq.heappush(walk, (following, queue))
 
     def _emit(self, event: ev.AcdEvent) -> None:
         self._pending.append(event)

@@ -6,7 +6,8 @@ older code (and tests) stay equal to what the ACD publishes for the same story.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from callcenter.acd.model import AgentState, OfferFailure, OverflowCause, OverflowKind
 
@@ -29,6 +30,8 @@ class CallEnqueued(AcdEvent):
     resumed_from: str | None = None
     #: Since when the caller is in line: `at`, or the abandoned call's arrival when resumed.
     waiting_since: float | None = None
+    #: Skill -> minimum level the call needs (the IVR choice): the console shows it.
+    skills: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

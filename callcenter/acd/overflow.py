@@ -18,6 +18,8 @@ to call: an anonymous caller is sent out as ticket-only instead.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from callcenter.acd.model import (
     LEAVE_QUEUE,
     JoinEmpty,
@@ -36,12 +38,15 @@ def callable_number(number: str) -> bool:
 
 
 def cause_at_join(
-    settings: QueueSettings, live_in_line: int, logged_in: int
+    settings: QueueSettings, live_in_line: Callable[[], int], logged_in: Callable[[], int]
 ) -> OverflowCause | None:
-    """Why a call arriving now may not join the queue; None when it may."""
-    if settings.join_empty is JoinEmpty.OVERFLOW and logged_in == 0:
+    """Why a call arriving now may not join the queue; None when it may.
+
+    The two counts are functions, called only when a rule of the queue needs them:
+    counting the callers in line costs a pass over every call."""
+    if settings.join_empty is JoinEmpty.OVERFLOW and logged_in() == 0:
         return OverflowCause.JOIN_EMPTY
-    if settings.max_waiting is not None and live_in_line >= settings.max_waiting:
+    if settings.max_waiting is not None and live_in_line() >= settings.max_waiting:
         return OverflowCause.MAX_WAITING
     return None
 

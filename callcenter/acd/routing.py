@@ -17,8 +17,10 @@ deterministic for a given state (and a given random generator).
 from __future__ import annotations
 
 import random
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from callcenter.acd.model import AcdCall, Agent, QueueSettings, Strategy
 
@@ -53,7 +55,7 @@ def requirements(call: AcdCall, settings: QueueSettings, now: float) -> dict[str
 
 
 def meets(agent: Agent, needs: Mapping[str, int] | None) -> bool:
-    if needs is None:
+    if not needs:
         return True
     return all(agent.skills.get(skill, 0) >= level for skill, level in needs.items())
 
@@ -80,22 +82,28 @@ def choose(
     """The agents to offer the call to: none, one, or (ring-all) every one of the tier."""
     queue = call.queue
     needs = requirements(call, settings, now)
-    members = [a for a in free if queue in a.memberships and meets(a, needs)]
+    if needs:
+        members = [a for a in free if queue in a.memberships and meets(a, needs)]
+    else:  # the common case, spared a call per agent
+        members = [a for a in free if queue in a.memberships]
     if not members:
         return []
-    lowest = min(a.memberships[queue].penalty for a in members)
-    tier = [a for a in members if a.memberships[queue].penalty == lowest]
-
-    def idle(agent: Agent) -> tuple[float, str]:
-        return (agent.idle_since, agent.agent_id)
+    penalties = [a.memberships[queue].penalty for a in members]
+    lowest = min(penalties)
+    if max(penalties) == lowest:  # the usual case: one penalty for the whole queue
+        tier = members
+    else:
+        tier = [a for a, penalty in zip(members, penalties, strict=True) if penalty == lowest]
+    idle = attrgetter("idle_since", "agent_id")  # (idle since, id): longest idle first
 
     match settings.strategy:
         case Strategy.LONGEST_IDLE:
             return [min(tier, key=idle)]
         case Strategy.ROUND_ROBIN:
             last = memory.last_offered.get(queue)
-            after = [a for a in tier if last is None or rank(a, queue) > last]
-            return [min(after or tier, key=lambda a: rank(a, queue))]
+            ranked = [(rank(a, queue), a) for a in tier]  # ranks are unique: agents never compared
+            after = [pair for pair in ranked if last is None or pair[0] > last]
+            return [min(after or ranked)[1]]
         case Strategy.LINEAR:
             return [min(tier, key=lambda a: rank(a, queue))]
         case Strategy.FEWEST_CALLS:
@@ -108,3 +116,67 @@ def choose(
             return sorted(tier, key=lambda a: rank(a, queue))
         case Strategy.SKILLS_BASED:
             return [min(tier, key=lambda a: (-skill_score(a, call), *idle(a)))]
+
+
+#: Strategies whose choice is the first agent, in a fixed order, of the free agents that
+#: meet the call's needs (see `free_order`): routing can keep the free agents sorted.
+ORDERED = frozenset(
+    {
+        Strategy.LONGEST_IDLE,
+        Strategy.ROUND_ROBIN,
+        Strategy.LINEAR,
+        Strategy.FEWEST_CALLS,
+        Strategy.LEAST_TALK_TIME,
+    }
+)
+
+#: A free agent's place in a queue's order: penalty first, then what `choose` compares.
+Order = tuple[int | float | str, ...]
+
+
+def free_order(strategy: Strategy, agent: Agent, queue: str, day: int) -> Order:
+    """Where a free agent stands in the queue's order for `choose_in_order`: the lowest
+    penalty first, then by the strategy's key (the one `choose` takes the minimum of).
+    It stays put while the agent is free, except that the day-counters restart at midnight.
+    Unordered strategies only need a unique key."""
+    penalty = agent.memberships[queue].penalty
+    match strategy:
+        case Strategy.LONGEST_IDLE:
+            return (penalty, agent.idle_since, agent.agent_id)
+        case Strategy.ROUND_ROBIN | Strategy.LINEAR:
+            return (penalty, *rank(agent, queue))
+        case Strategy.FEWEST_CALLS:
+            return (penalty, agent.calls_on(day), agent.idle_since, agent.agent_id)
+        case Strategy.LEAST_TALK_TIME:
+            return (penalty, agent.talk_seconds_on(day), agent.idle_since, agent.agent_id)
+        case _:
+            return (agent.agent_id,)
+
+
+def choose_in_order(
+    call: AcdCall,
+    settings: QueueSettings,
+    ordered: Sequence[Order],
+    agent_at: Mapping[Order, Agent],
+    *,
+    now: float,
+    memory: RoutingMemory,
+) -> list[Agent]:
+    """What `choose` returns for an ORDERED strategy, given the queue's free agents sorted
+    by `free_order`: the first that meets the call's needs is the minimum of the lowest
+    penalty tier. Round robin takes the first of that tier after the last agent offered
+    a call, else that first one. Costs the agents skipped for skills, not all free ones."""
+    needs = requirements(call, settings, now)
+    first = next((key for key in ordered if meets(agent_at[key], needs)), None)
+    if first is None:
+        return []
+    last = memory.last_offered.get(call.queue)
+    if settings.strategy is Strategy.ROUND_ROBIN and last is not None:
+        tier = first[0]
+        for at in range(bisect_right(ordered, (tier, *last)), len(ordered)):
+            key = ordered[at]
+            if key[0] != tier:
+                break
+            if meets(agent_at[key], needs):
+                return [agent_at[key]]
+    return [agent_at[first]]

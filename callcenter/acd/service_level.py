@@ -17,10 +17,13 @@ call is merely in progress. The `offered` figure itself counts arrivals.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from itertools import islice
+from operator import itemgetter
 from typing import Any
 
 from callcenter.acd.errors import InvalidSetting
@@ -150,6 +153,8 @@ class QueueStatistics:
         self.callbacks_dropped_total = 0
         self._ewt_error_sum = 0.0
         self._ewt_samples = 0
+        #: Handle times kept that are not 0 or more (a clock stepped back, an odd export).
+        self._odd_handled = 0
 
     # ----- recording -------------------------------------------------------------------
 
@@ -189,7 +194,12 @@ class QueueStatistics:
 
     def record_handled(self, at: float, handle_seconds: float) -> None:
         self._handled.append((at, handle_seconds))
+        self._odd_handled += not handle_seconds >= 0
         self._prune(at)
+
+    def handle_times_non_negative(self) -> bool:
+        """Every handle time kept is 0 or more, so any AHT taken from them is too."""
+        return self._odd_handled == 0
 
     def record_estimate_error(self, error_seconds: float) -> None:
         """How far the wait estimated on arrival was from the real wait of an answered call."""
@@ -209,6 +219,17 @@ class QueueStatistics:
     def window(self, now: float, seconds: float) -> WindowFigures:
         """The figures of the rolling window (now - seconds, now], both ends included."""
         return self._figures(now - seconds, math.inf)
+
+    def aht_seconds(self, now: float, seconds: float) -> float | None:
+        """`window(now, seconds).aht_seconds` without the other figures: the wait estimate
+        asks for it on every arrival. Handled calls are recorded at the clock's now, so
+        oldest first; the sum runs newest first, as in `_figures`, for the same result."""
+        since = now - seconds
+        count = len(self._handled) - bisect_left(self._handled, since, key=itemgetter(0))
+        if not count:
+            return None
+        newest_first: Iterator[float] = islice(map(itemgetter(1), reversed(self._handled)), count)
+        return sum(newest_first) / count
 
     def interval(self, start: float) -> WindowFigures:
         """The figures of the 15-minute interval starting at `start` (see `interval_start`)."""
@@ -301,6 +322,7 @@ class QueueStatistics:
         for name, value in totals.items():
             setattr(self, name, value)
         self._offered, self._outcomes, self._handled = offered, outcomes, handled
+        self._odd_handled = sum(not seconds >= 0 for _, seconds in handled)
         self._ewt_error_sum, self._ewt_samples = float(error_sum), int(samples)
 
     # ----- internals -------------------------------------------------------------------
@@ -316,7 +338,7 @@ class QueueStatistics:
         while self._outcomes and self._outcomes[0].at < horizon:
             self._outcomes.popleft()
         while self._handled and self._handled[0][0] < horizon:
-            self._handled.popleft()
+            self._odd_handled -= not self._handled.popleft()[1] >= 0
 
 
 def _count_between(times: deque[float], since: float, until: float) -> int:

@@ -261,6 +261,7 @@ def could_take(agent: Agent, call: AcdCall, settings: QueueSettings, now: float)
 def check(desk: Desk, story: StoryFromEvents) -> None:
     acd, now = desk.acd, desk.now
     story.read(desk.events)
+    assert acd._indexes_consistent(), "routing indexes out of step with the state"
     calls = {c: acd.call(c) for c in story.queue}
     assert all(acd.has_call(c) for c in calls)
 
