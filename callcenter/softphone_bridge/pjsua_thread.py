@@ -236,7 +236,8 @@ class PjsuaThread:
         """
         for leg in self._legs.values():
             if leg.audio is not None and leg.playing is not None and leg.playing[0] == "peer":
-                level = int(leg.audio.getTxLevel())
+                # "Rx" is what the bridge sends to the port: what this party hears.
+                level = int(leg.audio.getRxLevel())
                 leg.media["heard_level_peak"] = max(leg.media.get("heard_level_peak", 0), level)
 
     def _init_library(self) -> None:

@@ -44,6 +44,10 @@ async def test_menu_choice_routes_the_call_by_skill(server: Server, tmp_path: Pa
 
     record = await wait_for_call(server, lambda c: c["ended_at"] is not None)
     assert (record["outcome"], record["agent"]) == ("answered", "bob")
+    # Only keys came from this caller, no voice; bob's phone played speech. The one-way
+    # audio check sees exactly that: the caller heard bob, bob heard silence.
+    assert record["media"]["caller_heard_level_peak"] > 0
+    assert record["media"]["agent_heard_level_peak"] == 0
     token = await server.login("sue", "sue-demo")
     status, history = await server.request("GET", f"/api/v1/calls/{record['id']}/events", token)
     assert status == 200
