@@ -22,6 +22,7 @@ from callcenter.acd.acd import Acd
 from callcenter.acd.events import AcdEvent
 from callcenter.api.app import build_app
 from callcenter.api.deps import ApiDeps
+from callcenter.api.websocket import Hub, WebSocketConfig
 from callcenter.auth.tokens import TokenSigner
 from callcenter.calls.acd_memory import AcdMemory
 from callcenter.calls.recorder import CallRecorder, programming_error
@@ -179,7 +180,16 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
             log.warning("auth.token_secret is empty: tokens last only as long as this process")
             secret = secrets.token_bytes(32)
         tokens = TokenSigner(secret, settings.auth.token_ttl_seconds, clock)
-        app = build_app(ApiDeps(acd, store, tokens, registry, clock, health))
+        hub = Hub(
+            acd=acd,
+            store=store,
+            tokens=tokens,
+            clock=clock,
+            registry=registry,
+            config=WebSocketConfig(allowed_origins=frozenset(settings.http.allowed_origins)),
+        )
+        bus.subscribe(AcdEvent, hub.on_event)
+        app = build_app(ApiDeps(acd, store, tokens, registry, clock, health), hub)
         runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await runner.setup()
         try:

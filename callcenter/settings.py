@@ -84,6 +84,9 @@ class SipSettings(_Section):
 class HttpSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
+    #: Browser origins the consoles' WebSockets accept (scheme://host[:port]); a client
+    #: without an Origin header (a program) is judged by its token alone.
+    allowed_origins: list[str] = Field(default_factory=list)
 
 
 class DatabaseSettings(_Section):

@@ -29,6 +29,7 @@ DEFAULT_PAUSE_REASONS = (
     "lunch",
     "training",
     "meeting",
+    "console closed",
     "no answer",
     "busy",
     "rejected",

@@ -6,7 +6,7 @@ import secrets
 
 from aiohttp import web
 
-from callcenter.api import auth, ops, routes, staffing
+from callcenter.api import auth, ops, routes, staffing, websocket
 from callcenter.api.deps import DEPS, DUMMY_PASSWORD_HASH, ApiDeps
 from callcenter.api.errors import error_middleware
 from callcenter.auth.passwords import hash_password
@@ -15,8 +15,16 @@ from callcenter.auth.passwords import hash_password
 MAX_BODY_BYTES = 64 * 1024
 
 
-def build_app(deps: ApiDeps) -> web.Application:
-    public = frozenset({ops.healthz, ops.metrics, auth.login})
+def build_app(deps: ApiDeps, hub: websocket.Hub | None = None) -> web.Application:
+    """The REST API, and the consoles' WebSockets when a hub is given.
+
+    The WebSocket handlers are public to the bearer gate: browsers cannot set an
+    Authorization header on an upgrade, so the sockets check the token themselves
+    (header or first message) and close with 4401 without one.
+    """
+    public = frozenset(
+        {ops.healthz, ops.metrics, auth.login, websocket.agent_socket, websocket.supervisor_socket}
+    )
     app = web.Application(
         # Outermost first: the error envelope also wraps the gate's 401.
         middlewares=[error_middleware, auth.bearer_auth(public)],
@@ -29,4 +37,6 @@ def build_app(deps: ApiDeps) -> web.Application:
     app.router.add_post("/api/v1/auth/login", auth.login)
     routes.add_routes(app)
     staffing.add_routes(app)
+    if hub is not None:
+        websocket.add_routes(app, hub)
     return app

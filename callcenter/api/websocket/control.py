@@ -1,0 +1,96 @@
+"""What the consoles ask of the live call flow, and the errors it answers with.
+
+The call flow (`calls/service.py`) implements `CallControl`; until it does, the hub
+answers every such request with `not_supported`. The errors are domain errors: they
+carry a code for the protocol, never an HTTP status or a close code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class CallControlError(Exception):
+    """A call request the call flow refused; `code` goes to the console as is."""
+
+    code = "call_control_failed"
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+
+
+class NotSupported(CallControlError):
+    """The call flow (or the bridge under it) cannot do this yet."""
+
+    code = "not_supported"
+
+
+class CallNotFound(CallControlError):
+    """No live call with that id (it ended meanwhile)."""
+
+    code = "unknown_call"
+
+
+@dataclass(frozen=True)
+class TransferTarget:
+    """Exactly one of the three is set (the protocol layer checks it)."""
+
+    queue: str | None = None
+    agent: str | None = None
+    number: str | None = None  # an outside number, E.164 (blind transfer)
+
+
+@dataclass(frozen=True)
+class WrapUpForm:
+    """The after-call form: what the agent records on the call's ticket."""
+
+    ticket_id: int | None = None  # None: the ticket the call was attached to, or a new one
+    subject: str | None = None
+    category: str | None = None
+    priority: int | None = None  # 1 (critical) .. 4 (low)
+    status: str | None = None  # new | in_progress | resolved | closed
+    resolution: str | None = None
+    device_asset_tag: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class CallControl(Protocol):
+    """Call operations on behalf of an agent (or a supervisor for `move_call`).
+
+    The hub has already checked that `call_id` is the agent's own call. Every method
+    raises `CallControlError` (or an `AcdError`) to refuse; anything else is a bug and
+    is answered `internal`.
+    """
+
+    async def accept(self, agent_id: str, call_id: str) -> None:
+        """Answer the offered call from the console (the agent's phone leg connects)."""
+        ...
+
+    async def reject(self, agent_id: str, call_id: str) -> None:
+        """Decline the offer; the ACD treats it as a rejected offer."""
+        ...
+
+    async def hangup(self, agent_id: str, call_id: str) -> None: ...
+
+    async def hold(self, agent_id: str, call_id: str) -> None: ...
+
+    async def resume(self, agent_id: str, call_id: str) -> None: ...
+
+    async def transfer(self, agent_id: str, call_id: str, target: TransferTarget) -> None: ...
+
+    async def send_dtmf(self, agent_id: str, call_id: str, digits: str) -> None: ...
+
+    async def submit_wrap_up(self, agent_id: str, call_id: str, form: WrapUpForm) -> int | None:
+        """Save the form on the call's ticket; returns the ticket id, if any."""
+        ...
+
+    async def add_note(self, agent_id: str, call_id: str, text: str) -> int | None:
+        """Add a note to the call's ticket; returns the ticket id, if any."""
+        ...
+
+    async def move_call(self, call_id: str, target: TransferTarget, by: str) -> None:
+        """A supervisor (`by`) moves a waiting or connected call to a queue or an agent."""
+        ...

@@ -1,0 +1,75 @@
+"""`GET /ws/agent` and `GET /ws/supervisor`: check the Origin, upgrade, authenticate,
+then hand the socket to a supervised `Session`.
+
+The REST bearer gate must let these two handlers through (they are in `build_app`'s
+public set): a browser cannot set headers on an upgrade, so the token may come in the
+first message instead, and these handlers check it either way.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from callcenter.api.errors import ApiError
+from callcenter.api.websocket.hub import Hub
+from callcenter.api.websocket.protocol import Close, Role
+from callcenter.api.websocket.session import Closing, Session, authenticate, may_use
+
+HUB = web.AppKey("websocket_hub", Hub)
+
+AGENT_PATH = "/ws/agent"
+SUPERVISOR_PATH = "/ws/supervisor"
+
+
+def add_routes(app: web.Application, hub: Hub) -> None:
+    """The two endpoints, the hub's ticker for the application's life, and a 1001 close
+    of every console at shutdown."""
+    app[HUB] = hub
+    app.router.add_get(AGENT_PATH, agent_socket, allow_head=False)
+    app.router.add_get(SUPERVISOR_PATH, supervisor_socket, allow_head=False)
+    app.cleanup_ctx.append(hub.running)
+    app.on_shutdown.append(hub.shutdown)
+
+
+async def agent_socket(request: web.Request) -> web.StreamResponse:
+    return await _serve(request, Role.AGENT)
+
+
+async def supervisor_socket(request: web.Request) -> web.StreamResponse:
+    return await _serve(request, Role.SUPERVISOR)
+
+
+async def _serve(request: web.Request, role: Role) -> web.StreamResponse:
+    hub = request.app[HUB]
+    config = hub.config
+    origin = request.headers.get("Origin")
+    if origin is not None and origin not in config.allowed_origins:
+        # Refused before the upgrade: a page from another site gets no socket at all.
+        raise ApiError(403, "origin_not_allowed", "this Origin may not open a console")
+    ws = web.WebSocketResponse(
+        timeout=config.close_timeout_seconds,
+        autoping=False,
+        max_msg_size=config.max_message_bytes,
+        compress=False,
+    )
+    if not ws.can_prepare(request).ok:
+        raise ApiError(
+            426, "upgrade_required", "this is a WebSocket endpoint", {"Upgrade": "websocket"}
+        )
+    await ws.prepare(request)
+    found = await authenticate(ws, request, hub)
+    if isinstance(found, Closing):
+        await ws.close(code=found.code, message=found.reason.encode())
+        return ws
+    if not may_use(role, found):
+        await _refuse(ws, f"a {found.role.value} account cannot use the {role.value} console")
+        return ws
+    if role is Role.AGENT and found.username not in {a.agent_id for a in hub.acd.agents}:
+        await _refuse(ws, "this account is not an agent of the call distributor")
+        return ws
+    await Session(ws, hub, role, found).run()
+    return ws
+
+
+async def _refuse(ws: web.WebSocketResponse, reason: str) -> None:
+    await ws.close(code=Close.FORBIDDEN, message=reason.encode())

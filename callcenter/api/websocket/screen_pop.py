@@ -1,0 +1,96 @@
+"""The screen pop: who is calling, their devices and tickets, read from the ticket store.
+
+The lookup is I/O and may be slow; the hub bounds how long an offer waits for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime
+from typing import Any
+
+from callcenter.api.views import iso
+from callcenter.ticketing.records import (
+    OPEN_TICKET_STATUSES,
+    Device,
+    Ticket,
+    TicketStore,
+)
+
+#: Closed (resolved or closed) tickets shown besides every open one.
+RECENT_CLOSED = 5
+
+
+def warranty(device: Device, today: date) -> str:
+    if device.warranty_end is None:
+        return "unknown"
+    return "in" if device.warranty_end >= today else "out"
+
+
+def today_of(now: float) -> date:
+    return datetime.fromtimestamp(now, UTC).date()
+
+
+async def lookup(store: TicketStore, caller: str, now: float) -> dict[str, Any]:
+    """The screen pop of `caller` (E.164): the employee if exactly one has the number."""
+    found = await store.find_employees_by_phone(caller)
+    pop: dict[str, Any] = {
+        "caller": caller,
+        "matches": len(found),
+        "employee": None,
+        "devices": [],
+        "open_tickets": [],
+        "recent_closed_tickets": [],
+    }
+    if len(found) != 1:
+        return pop
+    employee = found[0]
+    devices, tickets = await asyncio.gather(
+        store.devices_of(employee.id), store.tickets_of(employee.username)
+    )
+    today = today_of(now)
+    pop["employee"] = {
+        "username": employee.username,
+        "name": employee.name,
+        "department": employee.department,
+        "organisation": employee.organisation,
+        "vip": employee.vip,
+    }
+    pop["devices"] = [
+        {
+            "asset_tag": d.asset_tag,
+            "name": d.name,
+            "type": d.type,
+            "model": d.model,
+            "vendor": d.vendor,
+            "warranty_end": d.warranty_end.isoformat() if d.warranty_end else None,
+            "warranty": warranty(d, today),
+        }
+        for d in sorted(devices, key=lambda d: d.asset_tag)
+    ]
+    open_tickets = [t for t in tickets if t.status in OPEN_TICKET_STATUSES]
+    closed = sorted(
+        (t for t in tickets if t.status not in OPEN_TICKET_STATUSES),
+        key=lambda t: (_aware(t.updated_at), t.id),
+        reverse=True,
+    )
+    pop["open_tickets"] = [_ticket(t) for t in open_tickets]
+    pop["recent_closed_tickets"] = [_ticket(t) for t in closed[:RECENT_CLOSED]]
+    return pop
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _ticket(ticket: Ticket) -> dict[str, Any]:
+    return {
+        "id": ticket.id,
+        "kind": ticket.kind,
+        "status": ticket.status.value,
+        "priority": ticket.priority,
+        "subject": ticket.subject,
+        "device_id": ticket.device_id,
+        "created_at": iso(ticket.created_at),
+        "updated_at": iso(ticket.updated_at),
+    }
