@@ -24,11 +24,10 @@ random generator: a plan and its seed give the same day, event for event.
 from __future__ import annotations
 
 import heapq
-import inspect
 import math
 import random
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from enum import IntEnum
 from typing import Any, Literal
 
@@ -41,9 +40,10 @@ from callcenter.acd.events import (
     CallCompleted,
     CallEnqueued,
     CallOffered,
+    CallOverflowed,
     OfferWithdrawn,
 )
-from callcenter.acd.model import AgentState
+from callcenter.acd.model import AgentState, OverflowKind
 from callcenter.clock import ManualClock
 from callcenter.simulator.model import QUEUE_NAME, Caller, DayPlan, PlanError, draw_callers, streams
 from callcenter.simulator.profile import INTERVAL_SECONDS, clock_label
@@ -76,7 +76,6 @@ _LOG_OFF_ORDER = {
 
 
 EstimateSource = Literal["event", "call"]
-_EVENT_HAS_ESTIMATE = "estimated_wait_seconds" in {f.name for f in fields(CallEnqueued)}
 
 
 class Kind(IntEnum):
@@ -127,15 +126,10 @@ class Simulation:
         self._start = DAY_ZERO + plan.profile.start_minute * 60.0
         self.clock = ManualClock(self._start)
         self.acd = _new_acd(plan, self.clock, self._publish, rng.routing)
-        estimator = getattr(self.acd, "estimated_wait", None)
         self._estimator: Callable[[str, int], float | None] | None = (
-            estimator if plan.measure_estimates and callable(estimator) else None
+            self.acd.estimated_wait if plan.measure_estimates else None
         )
-        if estimate_from is None:
-            estimate_from = "event" if _EVENT_HAS_ESTIMATE else "call"
-        if estimate_from == "event" and not _EVENT_HAS_ESTIMATE:
-            raise ValueError("this ACD's CallEnqueued carries no estimated_wait_seconds")
-        self._estimate_from: EstimateSource = estimate_from
+        self._estimate_from: EstimateSource = estimate_from or "event"
         self._schedule = plan.agents_per_interval()
         self._expected = plan.expected_calls()
         self._heap: list[_Entry] = []
@@ -222,8 +216,8 @@ class Simulation:
         self.acd.enqueue(caller.call_id, QUEUE_NAME, caller.call_id)
         if not math.isinf(caller.patience):
             self._push(at + caller.patience, Kind.PATIENCE, n)
-        max_wait = getattr(self.plan.queue, "max_wait_seconds", None)
-        if self.plan.tick_seconds is None and isinstance(max_wait, int | float):
+        max_wait = self.plan.queue.max_wait_seconds
+        if self.plan.tick_seconds is None and max_wait is not None:
             self._push(_first_after(at, max_wait), Kind.TICK)
 
     def _boundary(self, k: int, at: float) -> None:
@@ -320,7 +314,7 @@ class Simulation:
             if self._estimator is None:
                 pass
             elif self._estimate_from == "event":
-                self._estimate[n] = getattr(event, "estimated_wait_seconds", None)
+                self._estimate[n] = event.estimated_wait_seconds
             elif event.position != self._predicted_position:
                 self.position_mismatches += 1
         elif kind is CallAnswered:
@@ -345,10 +339,10 @@ class Simulation:
                 # The ACD ends the wrap-up at a tick at or after event.at + wrap_up (the
                 # same float sum it computes), so tick exactly then.
                 self._push(event.at + wrap_up, Kind.TICK)
-        elif kind.__name__ == "CallOverflowed" and getattr(event, "target_kind", None) != "queue":
+        elif isinstance(event, CallOverflowed) and event.target_kind is not OverflowKind.QUEUE:
             # A queue limit sent the call out of the ACD (or to a callback, which the
             # simulator does not dial): it is no longer a caller on hold.
-            n = self._index[getattr(event, "call_id", "")]
+            n = self._index[event.call_id]
             if self._open[n]:
                 self._left_otherwise += 1
                 self._resolve(n)
@@ -474,7 +468,7 @@ class Simulation:
         for longer runs, the default formula over the intervals' counts."""
         stats = self.acd.statistics(QUEUE_NAME)
         span = self._ended_at - self._start
-        retention = getattr(stats, "RETENTION_SECONDS", 24 * 3600.0)
+        retention = stats.RETENTION_SECONDS
         if self._finished and 0 < span <= retention:
             return stats.window(self._ended_at, span).service_level
         return _ratio(within, answered + abandoned_long)
@@ -486,11 +480,9 @@ def _new_acd(
     publish: Callable[[AcdEvent], None],
     routing: random.Random,
 ) -> Acd:
-    # The random strategy draws from the ACD's generator: hand it a seeded one when the
-    # ACD accepts one, so that strategy too is reproducible.
-    if "rng" in inspect.signature(Acd).parameters:
-        return Acd([plan.queue], clock, publish, rng=routing)
-    return Acd([plan.queue], clock, publish)
+    # The random strategy draws from the ACD's generator: a seeded one keeps it
+    # reproducible.
+    return Acd([plan.queue], clock, publish, rng=routing)
 
 
 def _first_after(start: float, seconds: float) -> float:

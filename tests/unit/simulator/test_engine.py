@@ -4,14 +4,13 @@ staffing extremes, ticks, rosters, wait estimates, comparisons."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import fields, replace
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from callcenter.acd import events as ev
-from callcenter.acd.model import AgentState, QueueSettings, Strategy
-from callcenter.simulator import engine
+from callcenter.acd.model import AgentState, Strategy
 from callcenter.simulator.engine import DAY_ZERO, Simulation, compare, simulate
 from callcenter.simulator.model import (
     DayPlan,
@@ -280,30 +279,6 @@ def test_the_estimate_asked_before_enqueue_is_the_one_the_acd_gives() -> None:
     assert by_call.position_mismatches == 0
 
 
-class _WithoutEstimate:
-    """The ACD as an older build: everything but estimated_wait."""
-
-    def __init__(self, acd: Any) -> None:
-        self._acd = acd
-
-    def __getattr__(self, name: str) -> Any:
-        if name == "estimated_wait":
-            raise AttributeError(name)
-        return getattr(self._acd, name)
-
-
-def test_without_an_estimate_the_error_is_reported_unavailable(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    real = engine._new_acd
-    monkeypatch.setattr(engine, "_new_acd", lambda *args: _WithoutEstimate(real(*args)))
-    report = simulate(small(staffing=8))
-    assert not report.day.estimate_available
-    assert report.day.estimate_mae_seconds is None and report.day.estimates == 0
-    assert all(r.estimate_mae_seconds is None for r in report.intervals)
-    assert report.day.answered > 0
-
-
 def test_estimates_can_be_left_out() -> None:
     day = simulate(small(staffing=8, measure_estimates=False)).day
     assert not day.estimate_available and day.estimate_mae_seconds is None
@@ -355,10 +330,6 @@ def test_exponential_talk_runs_too() -> None:
 
 
 def queue_with(**settings: Any) -> Any:
-    known = {f.name for f in fields(QueueSettings)}
-    missing = set(settings) - known
-    if missing:
-        pytest.skip(f"this ACD's QueueSettings has no {', '.join(sorted(missing))}")
     return replace(default_queue(), **settings)
 
 
