@@ -29,13 +29,6 @@ class PromptLibrary:
     def path(self, name: str) -> Path:
         return self.directory / self.language / f"{name}.wav"
 
-    def name_of(self, path: Path) -> str:
-        """The prompt name of a path made by `path`: `greeting`, `digits/7`."""
-        try:
-            return path.with_suffix("").relative_to(self.directory / self.language).as_posix()
-        except ValueError:
-            return path.stem
-
     def require(self, names: list[str]) -> None:
         """Fail at start-up, not in a caller's ear, when a prompt was never built."""
         for name in names:

@@ -1,4 +1,4 @@
-"""Prompt names with a folder (digits/7) survive the round trip through a file path."""
+"""Prompt names, with folders (digits/7), map to files under the language's directory."""
 
 from __future__ import annotations
 
@@ -8,11 +8,10 @@ from callcenter.ivr.flowfile import FlowSet
 from callcenter.ivr.prompts import PromptLibrary
 
 
-def test_name_of_is_the_inverse_of_path(tmp_path: Path) -> None:
+def test_prompt_paths_keep_folders_under_the_language(tmp_path: Path) -> None:
     library = PromptLibrary(tmp_path / "prompts", "zh")
-    for name in ("greeting", "digits/7", "digits/hundred"):
-        assert library.name_of(library.path(name)) == name
-    assert library.name_of(Path("/elsewhere/greeting.wav")) == "greeting"
+    assert library.path("digits/7") == tmp_path / "prompts" / "zh" / "digits" / "7.wav"
+    assert library.path("greeting") == tmp_path / "prompts" / "zh" / "greeting.wav"
 
 
 def test_prompt_names_lists_what_the_demo_may_play(demo: FlowSet) -> None:
