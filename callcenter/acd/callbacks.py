@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from callcenter.acd.model import AcdCall, CallPhase, QueueSettings, check_level
+from callcenter.acd.model import AcdCall, CallPhase, QueueSettings
+from callcenter.acd.persistence import place_in_line
 
 
 def retry_at(settings: QueueSettings, attempts: int, now: float) -> float | None:
@@ -55,14 +56,7 @@ def from_entry(data: Mapping[str, Any]) -> AcdCall:
         raise ValueError("a callback needs a number")
     not_before = data["not_before"]
     return AcdCall(
-        call_id=str(data["call_id"]),
-        queue=str(data["queue"]),
-        caller=str(data["caller"]),
-        priority=int(data["priority"]),
-        enqueued_at=float(data["enqueued_at"]),
-        queued_at=float(data["queued_at"]),
-        arrival=int(data["arrival"]),
-        skills={str(s): check_level(int(v), f"skill {s}") for s, v in data["skills"].items()},
+        **place_in_line(data),
         callback=number,
         callback_attempts=int(data["attempts"]),
         not_before=None if not_before is None else float(not_before),

@@ -86,22 +86,29 @@ def call_to_dict(call: AcdCall) -> dict[str, Any]:
     }
 
 
+def place_in_line(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields every stored call has, callback entry or full state, as AcdCall kwargs."""
+    return {
+        "call_id": str(data["call_id"]),
+        "queue": str(data["queue"]),
+        "caller": str(data["caller"]),
+        "priority": int(data["priority"]),
+        "enqueued_at": float(data["enqueued_at"]),
+        "queued_at": float(data["queued_at"]),
+        "arrival": int(data["arrival"]),
+        "skills": {str(s): check_level(int(v), f"skill {s}") for s, v in data["skills"].items()},
+    }
+
+
 def call_from_dict(data: Mapping[str, Any]) -> AcdCall:
     estimate = data["estimate"]
     return AcdCall(
-        call_id=str(data["call_id"]),
-        queue=str(data["queue"]),
-        caller=str(data["caller"]),
-        priority=int(data["priority"]),
-        enqueued_at=float(data["enqueued_at"]),
-        queued_at=float(data["queued_at"]),
-        arrival=int(data["arrival"]),
+        **place_in_line(data),
         phase=CallPhase(data["phase"]),
         agent_id=_opt_str(data["agent_id"]),
         offered_to=[str(a) for a in data["offered_to"]],
         offered_at=_opt_float(data["offered_at"]),
         answered_at=_opt_float(data["answered_at"]),
-        skills={str(s): check_level(int(v), f"skill {s}") for s, v in data["skills"].items()},
         callback=_opt_str(data["callback"]),
         callback_attempts=int(data["callback_attempts"]),
         not_before=_opt_float(data["not_before"]),

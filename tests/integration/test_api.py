@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,10 +21,8 @@ from callcenter.auth.tokens import TokenSigner
 from callcenter.clock import ManualClock
 from callcenter.events import EventBus
 from callcenter.metrics import AcdMetrics
-from callcenter.ticketing.demo import load_demo
-from callcenter.ticketing.migrate import upgrade
 from callcenter.ticketing.records import CallOutcome, Role
-from callcenter.ticketing.store import SqlTicketStore, open_store
+from callcenter.ticketing.store import SqlTicketStore
 
 Client = TestClient[web.Request, web.Application]
 
@@ -88,14 +85,8 @@ class Desk:
 
 
 @pytest.fixture
-async def store(database_url: str) -> AsyncIterator[SqlTicketStore]:
-    await upgrade(database_url)
-    ticket_store = open_store(database_url, "CN")
-    try:
-        await load_demo(ticket_store)
-        yield ticket_store
-    finally:
-        await ticket_store.close()
+def store(demo_store: SqlTicketStore) -> SqlTicketStore:
+    return demo_store
 
 
 @pytest.fixture

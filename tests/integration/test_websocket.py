@@ -37,10 +37,8 @@ from callcenter.api.websocket import (
 from callcenter.auth.tokens import TokenSigner
 from callcenter.clock import ManualClock
 from callcenter.events import EventBus
-from callcenter.ticketing.demo import load_demo
-from callcenter.ticketing.migrate import upgrade
 from callcenter.ticketing.records import Employee, Role, TicketStore
-from callcenter.ticketing.store import SqlTicketStore, open_store
+from callcenter.ticketing.store import SqlTicketStore
 
 SECRET = b"websocket-test-secret-0123456789"
 QUEUE, VIP = "helpdesk", "vip"
@@ -287,14 +285,8 @@ MakeDesk = Callable[..., Awaitable[Desk]]
 
 
 @pytest.fixture
-async def store(database_url: str) -> AsyncIterator[SqlTicketStore]:
-    await upgrade(database_url)
-    ticket_store = open_store(database_url, "CN")
-    try:
-        await load_demo(ticket_store)
-        yield ticket_store
-    finally:
-        await ticket_store.close()
+def store(demo_store: SqlTicketStore) -> SqlTicketStore:
+    return demo_store
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import pytest
 from callcenter.metrics.sizing import Client, plan_desk, plan_view
 from callcenter.metrics.staffing import Workload, required_agents, requirement_view
 from callcenter.metrics.staffing_cli import add_commands, run
+from tests.cli import command_parser, run_command
 
 REPO = Path(__file__).resolve().parents[2]
 WORKED = [
@@ -35,16 +36,11 @@ CASE_STUDY = ["staffing", "plan", "--pcs", "2600", "--printers", "800"]
 
 
 def parser() -> argparse.ArgumentParser:
-    """A stand-in for `callcenter.cli`'s parser: a `command` subparser set like its own."""
-    main = argparse.ArgumentParser(prog="callcenter")
-    add_commands(main.add_subparsers(dest="command", required=True))
-    return main
+    return command_parser(add_commands)
 
 
 def call(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = run(parser().parse_args(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_command(add_commands, run, argv, capsys)
 
 
 def call_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> Any:

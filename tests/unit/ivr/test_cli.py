@@ -8,20 +8,16 @@ from pathlib import Path
 import pytest
 
 from callcenter.ivr.cli import add_commands, run
+from tests.cli import command_parser, run_command
 from tests.unit.ivr.conftest import DEMO_FILE, PRODUCTION_FILE, WriteFlow
 
 
 def parser() -> argparse.ArgumentParser:
-    """A stand-in for `callcenter.cli`'s parser: a `command` subparser set like its own."""
-    main = argparse.ArgumentParser(prog="callcenter")
-    add_commands(main.add_subparsers(dest="command", required=True))
-    return main
+    return command_parser(add_commands)
 
 
 def call(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = run(parser().parse_args(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_command(add_commands, run, argv, capsys)
 
 
 def test_check_the_demo_file(capsys: pytest.CaptureFixture[str]) -> None:

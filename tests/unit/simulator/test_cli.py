@@ -11,6 +11,7 @@ import pytest
 
 from callcenter.acd.model import Strategy
 from callcenter.simulator.cli import add_commands, build_plan, run
+from tests.cli import command_parser, run_command
 
 #: A quick day: 150 calls over the default profile.
 QUICK = ["simulate", "--calls", "150"]
@@ -18,16 +19,11 @@ SPEED = re.compile(r"^\d+ calls simulated( in \d+ runs)? in \d+\.\d s \(\d+ call
 
 
 def parser() -> argparse.ArgumentParser:
-    """A stand-in for `callcenter.cli`'s parser: a `command` subparser set like its own."""
-    main = argparse.ArgumentParser(prog="callcenter")
-    add_commands(main.add_subparsers(dest="command", required=True))
-    return main
+    return command_parser(add_commands)
 
 
 def call(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = run(parser().parse_args(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_command(add_commands, run, argv, capsys)
 
 
 def test_defaults_are_the_issues_day() -> None:

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from callcenter.ticketing.demo import load_demo
+from callcenter.ticketing.migrate import upgrade
+from callcenter.ticketing.store import SqlTicketStore, open_store
+
+
+@pytest.fixture
+async def demo_store(database_url: str) -> AsyncIterator[SqlTicketStore]:
+    """A migrated ticket database of each kind with the demo data loaded."""
+    await upgrade(database_url)
+    ticket_store = open_store(database_url, "CN")
+    try:
+        await load_demo(ticket_store)
+        yield ticket_store
+    finally:
+        await ticket_store.close()
