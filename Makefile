@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 # recordings and music on hold, and the tools that make our own prompts.
 APT_PACKAGES := sip-tester swig build-essential pkg-config dpkg-dev xz-utils \
 	python3-dev libgsm1-dev libspeex-dev libspeexdsp-dev libsrtp2-dev libsamplerate0-dev libssl-dev uuid-dev \
-	asterisk-core-sounds-en-wav asterisk-moh-opsound-wav espeak-ng sox prometheus
+	asterisk-core-sounds-en-wav asterisk-moh-opsound-wav espeak-ng sox prometheus chromium
 
 .PHONY: run test lint unit integration bench system-packages venv pjsua2 prompts db demo services clean
 

@@ -13,13 +13,19 @@ import secrets
 import signal
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
+from redis.exceptions import RedisError
 from sqlalchemy.exc import DataError, IntegrityError
 
 from callcenter.acd.acd import Acd
-from callcenter.acd.events import AcdEvent
+from callcenter.acd.commands import AddAgent
+from callcenter.acd.events import AcdEvent, CallAbandoned, CallCompleted
+from callcenter.acd_store import AcdStore, LocalAcdStore
+from callcenter.acd_store.redis_log import LogClock, RedisAcdStore
+from callcenter.acd_store.store import fire
 from callcenter.api.app import build_app
 from callcenter.api.deps import ApiDeps
 from callcenter.api.websocket import Hub, WebSocketConfig
@@ -35,10 +41,12 @@ from callcenter.ivr.prompts import PromptError, PromptLibrary
 from callcenter.metrics.acd_metrics import AcdMetrics
 from callcenter.metrics.bridge_metrics import BridgeMetrics
 from callcenter.metrics.ivr_metrics import IvrMetrics
+from callcenter.metrics.ticket_metrics import TicketMetrics
 from callcenter.settings import Settings
 from callcenter.softphone_bridge import messages as m
 from callcenter.softphone_bridge.bridge import SipBridge
 from callcenter.ticketing.records import Role
+from callcenter.ticketing.sla_monitor import LiveSlaMonitor, SlaEvent, sla_setup
 from callcenter.ticketing.store import SqlTicketStore, open_store
 
 log = logging.getLogger(__name__)
@@ -119,31 +127,31 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         )
 
     store = open_store(settings.database.url, settings.ticketing.default_region)
+    store.sla = sla_setup(settings.ticketing)  # the SLA clocks new tickets get
     try:
         await _check_schema(store)
-        recovered = await store.recover_interrupted_calls(_now_utc(clock))
-        if recovered:
-            log.warning("closed %d call records left in progress by a previous run", recovered)
+        shared = bool(settings.redis.url)
+        if not shared:  # in a cluster the open records are other processes' live calls
+            recovered = await store.recover_interrupted_calls(_now_utc(clock))
+            if recovered:
+                log.warning("closed %d call records left in progress by a previous run", recovered)
 
-        acd = Acd(
-            [q.to_domain() for q in settings.acd.queues],
-            clock,
-            bus.publish,
-            pause_reasons=settings.acd.pause_reasons,
-            utc_offset_seconds=settings.acd.utc_offset_hours * 3600,
-            rng=random.Random(settings.acd.random_seed),
-        )
         recorder = CallRecorder(permanent=_permanent_write_error)
-        memory = AcdMemory(acd, store, recorder, clock)
-        if await memory.restore():
+        acd_store = await _start_acd_store(settings, clock, bus)
+        memory = AcdMemory(acd_store, store, recorder, clock)
+        acd = acd_store.acd
+        # A shared ACD that already has agents is the cluster's; else the saved one wins.
+        if not acd.agents and await memory.restore():
             log.info("ACD state restored: agents, queued callbacks and statistics")
+            if isinstance(acd_store, RedisAcdStore) and not await acd_store.seed():
+                raise StartupError("redis: another process started the shared ACD meanwhile")
         bus.subscribe(AcdEvent, memory.on_event)
         endpoints: dict[str, str] = {}
         for account in await store.agent_accounts():
             if account.role is not Role.AGENT:
                 continue
-            queues = [q for q in account.queues if q in acd.queue_names]
-            acd.add_agent(account.username, queues, skills=account.skills)
+            queues = tuple(q for q in account.queues if q in acd.queue_names)
+            fire(acd_store, AddAgent(account.username, queues, dict(account.skills)))
             if account.sip_uri:
                 endpoints[account.username] = account.sip_uri
 
@@ -155,10 +163,11 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         bus.subscribe(AcdEvent, acd_metrics.on_event)
         bridge_metrics = BridgeMetrics(registry)
         bus.subscribe(IvrFinished, IvrMetrics(registry).on_event)
+        bus.subscribe(SlaEvent, TicketMetrics(registry).on_event)
 
         bridge = SipBridge(settings.sip, settings.prompts.music_on_hold, bus.publish)
         service = CallService(
-            acd=acd,
+            acd_store=acd_store,
             bus=bus,
             telephony=bridge,
             store=store,
@@ -174,6 +183,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
             agent_endpoints=endpoints,
         )
         _observe_bridge(bus, bridge_metrics, service)
+        _close_lost_records(bus, acd_store, service, store, recorder)
 
         secret = settings.auth.token_secret.get_secret_value().encode()
         if not secret:
@@ -181,7 +191,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
             secret = secrets.token_bytes(32)
         tokens = TokenSigner(secret, settings.auth.token_ttl_seconds, clock)
         hub = Hub(
-            acd=acd,
+            acd_store=acd_store,
             store=store,
             tokens=tokens,
             clock=clock,
@@ -189,7 +199,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
             config=WebSocketConfig(allowed_origins=frozenset(settings.http.allowed_origins)),
         )
         bus.subscribe(AcdEvent, hub.on_event)
-        app = build_app(ApiDeps(acd, store, tokens, registry, clock, health), hub)
+        app = build_app(ApiDeps(acd_store, store, tokens, registry, clock, health), hub)
         runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await runner.setup()
         try:
@@ -205,13 +215,19 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
             asyncio.create_task(recorder.run(), name="call-recorder"),
             asyncio.create_task(service.run_timers(), name="acd-timers"),
         ]
+        sla_monitor = LiveSlaMonitor(store, bus.publish, clock)  # cancelled with `tasks`
+        tasks.append(
+            asyncio.create_task(
+                sla_monitor.run(settings.ticketing.sla_scan_seconds), name="sla-monitor"
+            )
+        )
         memory_task = asyncio.create_task(memory.run(), name="acd-memory")
         try:
             try:
                 await bridge.start()
             except Exception as exc:
                 raise StartupError(f"sip: the SIP bridge did not start: {exc}") from None
-            acd.tick()  # restored timers (wrap-up, callbacks) act now that events flow
+            acd_store.tick()  # restored timers (wrap-up, callbacks) act now that events flow
             health.ready = True
             log.info(
                 "call center ready: SIP %s:%d, HTTP %s:%d",
@@ -235,6 +251,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
             memory_task.cancel()
             await asyncio.gather(memory_task, return_exceptions=True)
             await service.close()
+            await acd_store.close()
             for task in reversed(tasks):
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -244,6 +261,58 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         await store.close()
     log.info("stopped")
     return 0
+
+
+async def _start_acd_store(settings: Settings, clock: SystemClock, bus: EventBus) -> AcdStore:
+    """The ACD in this process, or this process's copy of the one shared through Redis."""
+    queues = [q.to_domain() for q in settings.acd.queues]
+    options: dict[str, Any] = {
+        "pause_reasons": settings.acd.pause_reasons,
+        "utc_offset_seconds": settings.acd.utc_offset_hours * 3600,
+    }
+    if not settings.redis.url:
+        rng = random.Random(settings.acd.random_seed)
+        return LocalAcdStore(Acd(queues, clock, bus.publish, rng=rng, **options))
+    log_clock = LogClock(clock)
+    # Every copy must draw the same random choices: one seed for all processes.
+    rng = random.Random(settings.acd.random_seed or 0)
+    redis_store = RedisAcdStore(
+        Acd(queues, log_clock, bus.publish, rng=rng, **options),
+        log_clock,
+        settings.redis.url,
+        prefix=settings.redis.key_prefix,
+        lease_seconds=settings.redis.lease_seconds,
+        snapshot_seconds=settings.redis.snapshot_seconds,
+    )
+    try:
+        await redis_store.start()
+    except (RedisError, OSError) as exc:
+        raise StartupError(f"redis.url: cannot use {settings.redis.url}: {exc}") from None
+    return redis_store
+
+
+def _close_lost_records(
+    bus: EventBus,
+    acd_store: AcdStore,
+    service: CallService,
+    store: SqlTicketStore,
+    recorder: CallRecorder,
+) -> None:
+    """Calls of a lost process end in the ACD through a command of the leader's; the
+    leader then closes their records, which their own process can no longer do."""
+
+    def ended(event: CallAbandoned | CallCompleted) -> None:
+        if not acd_store.applying_own or service.owns(event.call_id):
+            return
+        at, ids = datetime.fromtimestamp(event.at, UTC), [event.call_id]
+
+        async def close() -> None:
+            await store.recover_interrupted_calls(at, ids)
+
+        recorder.submit(f"record of lost call {event.call_id}", close)
+
+    bus.subscribe(CallAbandoned, ended)
+    bus.subscribe(CallCompleted, ended)
 
 
 def _permanent_write_error(exc: Exception) -> bool:

@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
@@ -67,6 +68,13 @@ class SipSettings(_Section):
     #: INVITEs one source address may send: sustained per second, and in a burst.
     invite_rate_per_source: float = Field(50.0, gt=0)
     invite_burst_per_source: int = Field(100, ge=1)
+    #: A call leg from which no RTP arrives this long is hung up (BYE); 0: never.
+    #: Legs on hold are not timed out (session timers catch a peer that vanished then).
+    rtp_timeout_seconds: int = Field(30, ge=0)
+    #: RFC 4028 session timers: the interval we ask for and the shortest we accept
+    #: (shorter requests get 422 with Min-SE).
+    session_expires_seconds: int = Field(1800, ge=90)
+    session_min_se_seconds: int = Field(90, ge=90)
 
     @model_validator(mode="after")
     def _consistent(self) -> SipSettings:
@@ -74,6 +82,8 @@ class SipSettings(_Section):
             raise ValueError(f"clock_rate must be 8000 or 16000 (got {self.clock_rate})")
         if self.rtp_port + self.rtp_port_range > 65536:
             raise ValueError("rtp_port + rtp_port_range must not pass 65535")
+        if self.session_expires_seconds < self.session_min_se_seconds:
+            raise ValueError("session_expires_seconds must not be below session_min_se_seconds")
         return self
 
     def allows(self, address: str) -> bool:
@@ -97,7 +107,10 @@ class DatabaseSettings(_Section):
 
 
 class RedisSettings(_Section):
-    url: str | None = None
+    url: str | None = Field(default=None, pattern=r"^$|^(rediss?|unix)://")
+    key_prefix: str = Field(default="callcenter:acd", min_length=1)
+    lease_seconds: float = Field(default=5.0, ge=0.5, le=300)
+    snapshot_seconds: float = Field(default=30.0, ge=1, le=3600)
 
 
 class SkillStepConfig(_Section):
@@ -199,6 +212,23 @@ class AcdSettings(_Section):
 class TicketingSettings(_Section):
     attach_window_hours: float = Field(8.0, ge=0)
     default_region: str = Field("CN", pattern=r"^[A-Z]{2}$")
+    #: SLA policy of organisations that name none: a built-in one of `ticketing/sla.py`.
+    sla_policy: Literal["standard", "premium"] = "standard"
+    #: A clock warns once this fraction of its target has elapsed (0.8: at 80 %).
+    sla_warn_fraction: float = Field(0.8, gt=0, lt=1)
+    #: Service hours the clocks count in: this zone, and office hours unless always open.
+    sla_timezone: str = "Asia/Shanghai"
+    sla_always_open: bool = False
+    #: How often the SLA monitor looks at the clocks of open tickets.
+    sla_scan_seconds: float = Field(30.0, ge=1)
+
+    @model_validator(mode="after")
+    def _known_zone(self) -> TicketingSettings:
+        try:
+            ZoneInfo(self.sla_timezone)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise ValueError(f"unknown time zone {self.sla_timezone!r}") from None
+        return self
 
 
 class PromptSettings(_Section):

@@ -9,6 +9,7 @@ mechanics shared by the operations (offers, state changes, publishing) are core.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -599,6 +600,7 @@ class Acd(AcdCore):
             ],
             "statistics": {q: s.export() for q, s in self._stats.items()},
             "activity": self._activity.export(),
+            "rng": _rng_state(self._rng),
         }
 
     def restore_state(self, data: Mapping[str, Any]) -> None:
@@ -635,6 +637,10 @@ class Acd(AcdCore):
                     stats[name].restore(exported)
             activity = AgentActivity()
             activity.restore(data["activity"])
+            rng = data.get("rng")  # states saved before it was kept have none
+            if rng is not None:
+                version, internal, gauss = rng
+                self._rng.setstate((int(version), tuple(int(i) for i in internal), gauss))
         except SHAPE_ERRORS as exc:
             raise shape_error("ACD state", exc) from None
         for call in calls:
@@ -655,3 +661,10 @@ class Acd(AcdCore):
         self._stats.update(stats)
         self._activity = activity
         self._rebuild_indexes()
+
+
+def _rng_state(rng: random.Random) -> list[Any]:
+    """The random strategy's generator, kept so that a copy of the ACD restored from this
+    state goes on choosing exactly as the original does (several processes, one ACD)."""
+    version, internal, gauss = rng.getstate()
+    return [version, list(internal), gauss]

@@ -6,6 +6,7 @@ import secrets
 
 from aiohttp import web
 
+from callcenter import console
 from callcenter.api import auth, ops, routes, staffing, websocket
 from callcenter.api.deps import DEPS, DUMMY_PASSWORD_HASH, ApiDeps
 from callcenter.api.errors import error_middleware
@@ -25,6 +26,7 @@ def build_app(deps: ApiDeps, hub: websocket.Hub | None = None) -> web.Applicatio
     public = frozenset(
         {ops.healthz, ops.metrics, auth.login, websocket.agent_socket, websocket.supervisor_socket}
     )
+    public |= console.PUBLIC  # the consoles' static pages carry no data
     app = web.Application(
         # Outermost first: the error envelope also wraps the gate's 401.
         middlewares=[error_middleware, auth.bearer_auth(public)],
@@ -37,6 +39,7 @@ def build_app(deps: ApiDeps, hub: websocket.Hub | None = None) -> web.Applicatio
     app.router.add_post("/api/v1/auth/login", auth.login)
     routes.add_routes(app)
     staffing.add_routes(app)
+    console.add_routes(app)
     if hub is not None:
         websocket.add_routes(app, hub)
     return app

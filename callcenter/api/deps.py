@@ -9,6 +9,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from callcenter.acd.acd import Acd
+from callcenter.acd_store import AcdStore
 from callcenter.auth.tokens import Principal, TokenSigner
 from callcenter.clock import Clock
 from callcenter.ticketing.records import TicketStore
@@ -16,13 +17,18 @@ from callcenter.ticketing.records import TicketStore
 
 @dataclass(frozen=True)
 class ApiDeps:
-    acd: Acd
+    acd_store: AcdStore
     store: TicketStore
     tokens: TokenSigner
     registry: CollectorRegistry
     clock: Clock
     #: True once the process serves calls; /healthz answers 503 until then.
     ready: Callable[[], bool]
+
+    @property
+    def acd(self) -> Acd:
+        """This process's copy of the ACD, for reads; changes go through `acd_store`."""
+        return self.acd_store.acd
 
 
 DEPS = web.AppKey("deps", ApiDeps)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from callcenter.acd.commands import SetAgentState
 from callcenter.acd.model import AgentState
 from callcenter.api.auth import principal, supervises
 from callcenter.api.bodies import AgentStateBody, id_param, int_param, parse_body, required_param
@@ -55,7 +56,7 @@ async def set_agent_state(request: web.Request) -> web.Response:
     if username != who.username and not supervises(who):
         raise ApiError(403, "forbidden", "agents may change only their own state")
     body = await parse_body(request, AgentStateBody)
-    deps.acd.set_agent_state(username, AgentState(body.state), body.reason)
+    await deps.acd_store.submit(SetAgentState(username, AgentState(body.state), body.reason))
     return web.json_response(agent_state_view(deps.acd.agent(username)))
 
 

@@ -1,7 +1,9 @@
 """What the ACD remembers across restarts, and its durable history (the queue log).
 
 The state is saved every few seconds and at shutdown; the history is appended in
-batches, in order, through the call recorder. Both go to the ticket database.
+batches, in order, through the call recorder. Both go to the ticket database. When
+several processes share the ACD, each writes the history of what it caused, and the
+leader alone saves the state (a copy of what Redis holds, for a restart of everything).
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from callcenter.acd.acd import Acd
 from callcenter.acd.events import AcdEvent
+from callcenter.acd_store import AcdStore
 from callcenter.clock import Clock
 from callcenter.ticketing.records import AcdEventEntry, TicketStore
 
@@ -79,8 +81,11 @@ def after_restart(state: dict[str, Any]) -> dict[str, Any]:
 
 
 class AcdMemory:
-    def __init__(self, acd: Acd, store: TicketStore, recorder: CallRecorder, clock: Clock) -> None:
-        self._acd, self._store, self._recorder, self._clock = acd, store, recorder, clock
+    def __init__(
+        self, acd_store: AcdStore, store: TicketStore, recorder: CallRecorder, clock: Clock
+    ) -> None:
+        self._acd_store, self._acd = acd_store, acd_store.acd
+        self._store, self._recorder, self._clock = store, recorder, clock
         self._batch: list[AcdEventEntry] = []
 
     async def restore(self) -> bool:
@@ -96,7 +101,8 @@ class AcdMemory:
         return True
 
     def on_event(self, event: AcdEvent) -> None:
-        self._batch.append(history_entry(event))
+        if self._acd_store.applying_own:
+            self._batch.append(history_entry(event))
 
     def flush_history(self) -> None:
         batch, self._batch = self._batch, []
@@ -107,6 +113,8 @@ class AcdMemory:
             )
 
     def save_state(self) -> None:
+        if not self._acd_store.is_leader:
+            return
         state, at = self._acd.export_state(), datetime.fromtimestamp(self._clock.now(), UTC)
         store = self._store
         self._recorder.submit("ACD state", lambda: store.save_acd_state(state, at))

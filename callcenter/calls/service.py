@@ -15,9 +15,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
+from callcenter.acd import commands as cmd
 from callcenter.acd import events as acd_ev
 from callcenter.acd.acd import Acd
 from callcenter.acd.model import CallPhase, OfferFailure, OverflowKind
+from callcenter.acd_store import AcdStore
+from callcenter.acd_store.store import fire
 from callcenter.clock import Clock
 from callcenter.events import EventBus
 from callcenter.ivr.engine import IvrSession
@@ -108,7 +111,7 @@ class CallService:
     def __init__(
         self,
         *,
-        acd: Acd,
+        acd_store: AcdStore,
         bus: EventBus,
         telephony: Telephony,
         store: TicketStore,
@@ -119,7 +122,8 @@ class CallService:
         clock: Clock,
         agent_endpoints: dict[str, str],
     ) -> None:
-        self._acd = acd
+        self._acd_store = acd_store
+        self._acd: Acd = acd_store.acd  # reads only: changes go through the store
         self._bus = bus
         self._telephony = telephony
         self._store = store
@@ -150,6 +154,10 @@ class CallService:
     def active_calls(self) -> int:
         return len(self._calls)
 
+    def owns(self, call_id: str) -> bool:
+        """Whether the call's caller leg is this process's."""
+        return call_id in self._calls
+
     # ----- owned background work ---------------------------------------------------
 
     def _spawn(self, coro: Coroutine[object, object, None], name: str) -> None:
@@ -166,7 +174,7 @@ class CallService:
         """Ring-no-answer and wrap-up end are the ACD's; time reaches it from here."""
         while True:
             await asyncio.sleep(interval)
-            self._acd.tick()
+            self._acd_store.tick()
 
     async def close(self) -> None:
         for task in list(self._tasks):
@@ -319,7 +327,10 @@ class CallService:
         self._telephony.send(m.PlayMusic(call.call_id))
         call.queued = True
         skills = dict(action.skills) or None
-        self._acd.enqueue(call.call_id, action.queue, call.caller, action.priority, skills=skills)
+        fire(
+            self._acd_store,
+            cmd.Enqueue(call.call_id, action.queue, call.caller, action.priority, skills),
+        )
 
     def _cancel_timers(self, call: HotlineCall) -> None:
         for handle in call.timers.values():
@@ -343,8 +354,17 @@ class CallService:
         if acd_call is None or acd_call.phase is not CallPhase.OFFERED:
             self._telephony.send(m.Hangup(event.leg_id))  # answered too late
             return
-        self._telephony.send(m.Connect(call.call_id, event.leg_id))
-        self._acd.answered(call.call_id)
+        leg_id = event.leg_id
+
+        def connect(answered: asyncio.Future[None]) -> None:
+            # Bridged only once the ACD agrees: in a cluster a ring timeout may have
+            # withdrawn the offer in the meantime.
+            if answered.cancelled() or answered.exception() is not None:
+                self._telephony.send(m.Hangup(leg_id))
+            elif not call.ended:
+                self._telephony.send(m.Connect(call.call_id, leg_id))
+
+        self._acd_store.submit(cmd.Answered(call.call_id, call.agent_id)).add_done_callback(connect)
 
     def _on_leg_ended(self, event: m.LegEnded) -> None:
         agent_call = self._agent_legs.pop(event.leg_id, None)
@@ -358,13 +378,15 @@ class CallService:
         self._cancel_timers(call)
         call.media.update({f"caller_{k}": v for k, v in event.media.items()})
         outcome: CallOutcome | None = None
-        if self._acd.has_call(call.call_id):
-            connected = self._acd.call(call.call_id).phase is CallPhase.CONNECTED
-            if connected and call.agent_leg is not None:
-                self._telephony.send(m.Hangup(call.agent_leg))
-            # An abandon (the offer, if any, is withdrawn) or the end of a connected call.
-            self._acd.hangup(call.call_id)
-        elif not call.queued:
+        if call.queued:
+            if call.agent_leg is not None:
+                # The caller left: the agent's phone stops ringing, or the talk ends.
+                self._telephony.send(m.Hangup(call.agent_leg, 487))
+                call.agent_leg = None
+            # An abandon or the end of a talk; sent without asking the ACD first, which
+            # may not have applied the enqueue yet when the ACD is shared through Redis.
+            fire(self._acd_store, cmd.Hangup(call.call_id))
+        else:
             outcome = CallOutcome.INTERRUPTED if self.shutting_down else CallOutcome.IVR_HANGUP
             self._ivr_finished(call, IvrOutcome.CALLER_HANGUP)
         del self._calls[event.leg_id]
@@ -381,9 +403,10 @@ class CallService:
             self._write(call, media=dict(call.media))
             return
         if not event.was_answered:
-            acd_call = self._acd.call(call.call_id)
-            if acd_call.phase is CallPhase.OFFERED:
-                self._acd.offer_failed(call.call_id, offer_failure(event.status_code))
+            acd_call = self._acd.call(call.call_id) if self._acd.has_call(call.call_id) else None
+            if acd_call is not None and acd_call.phase is CallPhase.OFFERED:
+                failure = offer_failure(event.status_code)
+                fire(self._acd_store, cmd.OfferFailed(call.call_id, failure, call.agent_id))
             return
         # The agent hung up: end the caller's leg; its LegEnded completes the record.
         self._telephony.send(m.Hangup(call.call_id))
@@ -397,7 +420,8 @@ class CallService:
         uri = self._endpoints.get(event.agent_id)
         if uri is None:
             log.warning("agent %s has no phone to offer calls to", event.agent_id)
-            self._acd.offer_failed(event.call_id, OfferFailure.UNREACHABLE)
+            failed = cmd.OfferFailed(event.call_id, OfferFailure.UNREACHABLE, event.agent_id)
+            fire(self._acd_store, failed)
             return
         leg_id = str(uuid.uuid4())
         call.agent_leg, call.agent_id = leg_id, event.agent_id

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Dialect,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -81,6 +82,9 @@ class Organisation(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    #: Name of the SLA policy its tickets are timed against (`standard`, `premium`);
+    #: None: `ticketing.sla_policy` from the settings.
+    sla_policy: Mapped[str | None] = mapped_column(String(32))
 
 
 class Department(Base):
@@ -184,6 +188,70 @@ class Ticket(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
+
+
+class SlaClockRecord(Base):
+    """One SLA clock of one ticket (`sla.SlaClock`), started when the ticket is opened.
+
+    It keeps the target, warning levels and calendar it started with, so editing a policy
+    or the settings never moves the due time of an open ticket.
+    """
+
+    __tablename__ = "sla_clock"
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("ticket.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    target_seconds: Mapped[float] = mapped_column(Float)
+    policy_key: Mapped[str] = mapped_column(String(64))
+    #: `BusinessCalendar.from_data` form.
+    calendar: Mapped[dict[str, Any]] = mapped_column(JSON)
+    warn_at: Mapped[list[float]] = mapped_column(JSON)
+    stopped_at: Mapped[datetime | None]
+    #: The monitor has nothing left to say about this clock (stopped, and met or its breach
+    #: announced); cleared again when the clock runs again (a reopened ticket).
+    settled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+
+
+# The monitor reads the clocks that are not settled.
+Index("ix_sla_clock_settled", SlaClockRecord.settled)
+
+
+class SlaClockSegment(Base):
+    """A stretch during which a clock ran; `end` None while it still runs."""
+
+    __tablename__ = "sla_clock_segment"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["ticket_id", "kind"], ["sla_clock.ticket_id", "sla_clock.kind"], ondelete="CASCADE"
+        ),
+        Index("ix_sla_clock_segment_ticket_id_kind", "ticket_id", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    start: Mapped[datetime]
+    end: Mapped[datetime | None]
+
+
+class SlaEventRecord(Base):
+    """A warning or breach the SLA monitor announced: the unique key makes it once only,
+    across restarts and processes (`sla.SlaMonitor.emitted`, persisted)."""
+
+    __tablename__ = "sla_event"
+    __table_args__ = (UniqueConstraint("ticket_id", "kind", "event", "target_seconds"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    #: "breach", or the warning level as `repr(float)` ("0.8").
+    event: Mapped[str] = mapped_column(String(32))
+    target_seconds: Mapped[float] = mapped_column(Float)
+    #: The instant the level or the target was reached (computed on the calendar).
+    at: Mapped[datetime]
+    #: When the monitor announced it.
+    announced_at: Mapped[datetime]
 
 
 class CallRecord(Base):

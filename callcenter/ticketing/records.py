@@ -7,7 +7,7 @@ the SQLAlchemy adapter (`store.py`) implements it.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -151,7 +151,9 @@ class TicketStore(Protocol):
         media: dict[str, int] | None = None,
     ) -> None: ...
 
-    async def recover_interrupted_calls(self, now: datetime) -> int:
+    async def recover_interrupted_calls(
+        self, now: datetime, call_ids: Collection[str] | None = None
+    ) -> int:
         """Close records a previous process left in progress; returns how many."""
         ...
 

@@ -8,12 +8,15 @@ another writer got in between, instead of waiting its turn.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import json
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, event, select, update
+from sqlalchemy import Select, delete, event, exists, select, true, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -24,6 +27,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import selectinload
 
 from callcenter.ticketing import models
+from callcenter.ticketing.calendar import WEEKDAYS, BusinessCalendar
 from callcenter.ticketing.phone import normalise
 from callcenter.ticketing.records import (
     OPEN_TICKET_STATUSES,
@@ -38,6 +42,19 @@ from callcenter.ticketing.records import (
     TicketStatus,
 )
 from callcenter.ticketing.rules import IncidentCandidate, incident_to_attach
+from callcenter.ticketing.sla import (
+    DEFAULT_PAUSE_STATUSES,
+    PREMIUM,
+    STANDARD,
+    ClockKind,
+    EventKey,
+    Segment,
+    SlaClock,
+    SlaPolicy,
+    follow_status,
+    start_clocks,
+)
+from callcenter.ticketing.workflow import Status
 
 #: How long a SQLite writer waits for another before giving up, in milliseconds.
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -48,6 +65,38 @@ DEFAULT_PRIORITY = 3
 VIP_PRIORITY = 2
 
 _SQLITE_BEGIN = "callcenter_sqlite_begin"
+
+#: The built-in SLA policies an organisation can name (`organisation.sla_policy`).
+BUILTIN_SLA_POLICIES: Mapping[str, SlaPolicy] = {STANDARD.name: STANDARD, PREMIUM.name: PREMIUM}
+
+
+@dataclass(frozen=True)
+class SlaSetup:
+    """What SLA clocks a new ticket gets; the settings build it (`sla_monitor.sla_setup`).
+
+    The defaults equal the settings' defaults, so a store opened without it (the CLI, the
+    demo data) times tickets the way the service does out of the box.
+    """
+
+    default_policy: str = STANDARD.name
+    warn_at: tuple[float, ...] = (0.8,)
+    calendar: BusinessCalendar = field(
+        default_factory=lambda: BusinessCalendar.standard("Asia/Shanghai", name="office")
+    )
+    policies: Mapping[str, SlaPolicy] = field(default_factory=lambda: dict(BUILTIN_SLA_POLICIES))
+
+    def policy(self, name: str | None) -> SlaPolicy:
+        """The named policy (an unknown or missing name: the default) with our warn levels."""
+        chosen = self.policies.get(name or "") or self.policies[self.default_policy]
+        return replace(chosen, warn_at=self.warn_at)
+
+
+@dataclass(frozen=True)
+class SlaWatchList:
+    """The clocks the SLA monitor must look at, and what was already announced for them."""
+
+    clocks: list[SlaClock]
+    announced: set[EventKey]
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -80,14 +129,19 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 class SqlTicketStore:
     """`TicketStore` on a SQLAlchemy async engine."""
 
-    def __init__(self, engine: AsyncEngine, default_region: str) -> None:
+    def __init__(
+        self, engine: AsyncEngine, default_region: str, sla: SlaSetup | None = None
+    ) -> None:
         self._engine = engine
         self._region = default_region
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        #: The clocks new tickets get; may be replaced before the first ticket is opened.
+        self.sla = sla or SlaSetup()
+        self._calendars: dict[str, BusinessCalendar] = {}
 
     @classmethod
-    def open(cls, url: str, default_region: str) -> SqlTicketStore:
-        return cls(make_engine(url), default_region)
+    def open(cls, url: str, default_region: str, sla: SlaSetup | None = None) -> SqlTicketStore:
+        return cls(make_engine(url), default_region, sla)
 
     @property
     def engine(self) -> AsyncEngine:
@@ -219,21 +273,25 @@ class SqlTicketStore:
             if _rowcount(result) == 0:
                 raise LookupError(f"no call record {call_id}")
 
-    async def recover_interrupted_calls(self, now: datetime) -> int:
+    async def recover_interrupted_calls(
+        self, now: datetime, call_ids: Collection[str] | None = None
+    ) -> int:
         """Close records a previous process left open; returns how many.
 
         Calls never answered become interrupted; answered ones keep their outcome (the
-        caller did reach an agent) and get the recovery time as their end.
+        caller did reach an agent) and get the recovery time as their end. `call_ids`
+        limits it to those calls (a lost process's, when several share the database).
         """
+        only = models.CallRecord.id.in_(list(call_ids)) if call_ids is not None else true()
         async with self.write_transaction() as session:
             unanswered = await session.execute(
                 update(models.CallRecord)
-                .where(models.CallRecord.outcome == CallOutcome.IN_PROGRESS.value)
+                .where(only, models.CallRecord.outcome == CallOutcome.IN_PROGRESS.value)
                 .values(outcome=CallOutcome.INTERRUPTED.value, ended_at=now)
             )
             answered = await session.execute(
                 update(models.CallRecord)
-                .where(models.CallRecord.ended_at.is_(None))
+                .where(only, models.CallRecord.ended_at.is_(None))
                 .values(ended_at=now)
             )
             return _rowcount(unanswered) + _rowcount(answered)
@@ -312,6 +370,15 @@ class SqlTicketStore:
                 session.add(ticket)
                 await session.flush()
                 ticket_id = ticket.id
+                policy_name = await session.scalar(
+                    select(models.Organisation.sla_policy).where(
+                        models.Organisation.id == employee.organisation_id
+                    )
+                )
+                policy = self.sla.policy(policy_name)
+                clocks = start_clocks(ticket_id, policy, self.sla.calendar, now, ticket.priority)
+                for clock in clocks.values():
+                    await _save_clock(session, clock)
             call.ticket_id = ticket_id
             return ticket_id
 
@@ -381,13 +448,180 @@ class SqlTicketStore:
             calls = await _call_ids(session, [row.id for row in rows])
             return [_ticket(row, calls.get(row.id, ())) for row in rows]
 
+    # -- SLA clocks ----------------------------------------------------------------------
 
-def open_store(url: str, default_region: str) -> SqlTicketStore:
+    async def sla_clocks(self, ticket_id: int) -> dict[ClockKind, SlaClock]:
+        """The ticket's clocks (none for a ticket opened before SLA clocks existed)."""
+        async with self._read() as session:
+            clocks = await self._load_clocks(
+                session,
+                select(models.SlaClockRecord).where(models.SlaClockRecord.ticket_id == ticket_id),
+            )
+            return {clock.kind: clock for clock in clocks}
+
+    async def follow_ticket_status(
+        self, ticket_id: int, old: Status, new: Status, now: datetime
+    ) -> dict[ClockKind, SlaClock]:
+        """Move the ticket's clocks with a workflow status move (`sla.follow_status`).
+
+        The clocks only: the caller writes the status, as the workflow layer will once it
+        is wired. Pauses follow the pause statuses of the policy the clocks started under.
+        """
+        async with self.write_transaction() as session:
+            query = (
+                select(models.SlaClockRecord)
+                .where(models.SlaClockRecord.ticket_id == ticket_id)
+                .with_for_update()
+            )
+            before = {c.kind: c for c in await self._load_clocks(session, query)}
+            if not before:
+                return {}
+            after = follow_status(before, old, new, now, self._pause_statuses(before.values()))
+            for kind, clock in after.items():
+                if clock != before[kind]:
+                    await _save_clock(session, clock)
+            return after
+
+    async def sla_watch_list(self) -> SlaWatchList:
+        """Started clocks that are not settled, and the announcements made for them."""
+        async with self._read() as session:
+            started = exists().where(
+                models.SlaClockSegment.ticket_id == models.SlaClockRecord.ticket_id,
+                models.SlaClockSegment.kind == models.SlaClockRecord.kind,
+            )
+            clocks = await self._load_clocks(
+                session,
+                select(models.SlaClockRecord).where(
+                    models.SlaClockRecord.settled.is_(False), started
+                ),
+            )
+            announced: set[EventKey] = set()
+            ticket_ids = sorted({clock.ticket_id for clock in clocks})
+            for chunk in _chunks(ticket_ids, 500):
+                rows = await session.execute(
+                    select(
+                        models.SlaEventRecord.ticket_id,
+                        models.SlaEventRecord.kind,
+                        models.SlaEventRecord.event,
+                        models.SlaEventRecord.target_seconds,
+                    ).where(models.SlaEventRecord.ticket_id.in_(chunk))
+                )
+                announced.update((t, k, e, float(s)) for t, k, e, s in rows)
+            return SlaWatchList(clocks, announced)
+
+    async def record_sla_scan(
+        self,
+        events: Sequence[tuple[EventKey, datetime]],
+        settled: Sequence[tuple[int, ClockKind, datetime]],
+        now: datetime,
+    ) -> set[EventKey]:
+        """Write the announcements (each key once ever) and settle clocks; the keys this
+        call wrote, the only ones the caller may announce.
+
+        Another process (or an earlier run) that wrote a key first wins: the unique key
+        and `ON CONFLICT DO NOTHING` make an announcement once only. A clock is settled
+        only if it is still stopped at the instant the caller saw, so a clock reopened in
+        between stays watched.
+        """
+        written: set[EventKey] = set()
+        dialect = self._engine.dialect.name
+        async with self.write_transaction() as session:
+            for key, at in events:
+                ticket_id, kind, what, target = key
+                statement = (
+                    _insert(dialect)
+                    .values(
+                        ticket_id=ticket_id,
+                        kind=kind,
+                        event=what,
+                        target_seconds=target,
+                        at=at,
+                        announced_at=now,
+                    )
+                    .on_conflict_do_nothing()
+                    .returning(models.SlaEventRecord.id)
+                )
+                if (await session.execute(statement)).first() is not None:
+                    written.add(key)
+            for ticket_id, kind, stopped_at in settled:
+                await session.execute(
+                    update(models.SlaClockRecord)
+                    .where(
+                        models.SlaClockRecord.ticket_id == ticket_id,
+                        models.SlaClockRecord.kind == kind.value,
+                        models.SlaClockRecord.stopped_at == stopped_at,
+                    )
+                    .values(settled=True)
+                )
+        return written
+
+    async def _load_clocks(
+        self, session: AsyncSession, query: Select[models.SlaClockRecord]
+    ) -> list[SlaClock]:
+        rows = list(await session.scalars(query))
+        segments: dict[tuple[int, str], list[Segment]] = {}
+        keys = [(row.ticket_id, row.kind) for row in rows]
+        for chunk in _chunks(keys, 500):
+            found = await session.scalars(
+                select(models.SlaClockSegment)
+                .where(
+                    tuple_(models.SlaClockSegment.ticket_id, models.SlaClockSegment.kind).in_(chunk)
+                )
+                .order_by(models.SlaClockSegment.id)
+            )
+            for seg in found:
+                segments.setdefault((seg.ticket_id, seg.kind), []).append(
+                    Segment(seg.start, seg.end)
+                )
+        return [
+            SlaClock(
+                ticket_id=row.ticket_id,
+                kind=ClockKind(row.kind),
+                target_seconds=row.target_seconds,
+                calendar=self._calendar(row.calendar),
+                policy=row.policy_key,
+                warn_at=tuple(float(level) for level in row.warn_at),
+                segments=tuple(segments.get((row.ticket_id, row.kind), ())),
+                stopped_at=row.stopped_at,
+            )
+            for row in rows
+        ]
+
+    def _calendar(self, data: dict[str, Any]) -> BusinessCalendar:
+        """Calendars are few and parsing them is not free: one per distinct definition."""
+        key = json.dumps(data, sort_keys=True)
+        calendar = self._calendars.get(key)
+        if calendar is None:
+            calendar = self._calendars[key] = BusinessCalendar.from_data(data)
+        return calendar
+
+    def _pause_statuses(self, clocks: Iterable[SlaClock]) -> frozenset[Status]:
+        for clock in clocks:
+            policy = self.sla.policies.get(clock.policy.partition("@")[0])
+            if policy is not None:
+                return policy.pause_statuses
+        return DEFAULT_PAUSE_STATUSES
+
+
+def open_store(url: str, default_region: str, sla: SlaSetup | None = None) -> SqlTicketStore:
     """A store on a new engine for `url`; `await store.close()` when done.
 
     Connects lazily: an unreachable database shows on the first call, not here.
     """
-    return SqlTicketStore.open(url, default_region)
+    return SqlTicketStore.open(url, default_region, sla)
+
+
+def calendar_data(calendar: BusinessCalendar) -> dict[str, Any]:
+    """The calendar in `BusinessCalendar.from_data` form, as a clock row keeps it."""
+    return {
+        "name": calendar.name,
+        "timezone": calendar.zone.key,
+        "hours": {
+            WEEKDAYS[day]: [str(interval) for interval in spans]
+            for day, spans in sorted(calendar.hours.items())
+        },
+        "holidays": sorted(day.isoformat() for day in calendar.holidays),
+    }
 
 
 # -- queries and row conversion ----------------------------------------------------------
@@ -433,6 +667,44 @@ async def _call_ids(session: AsyncSession, ticket_ids: Sequence[int]) -> dict[in
         if ticket_id is not None:
             found.setdefault(ticket_id, []).append(call_id)
     return {ticket_id: tuple(ids) for ticket_id, ids in found.items()}
+
+
+async def _save_clock(session: AsyncSession, clock: SlaClock) -> None:
+    """Write the clock whole: its row, then its segments replaced (a clock has a few)."""
+    row = await session.get(models.SlaClockRecord, (clock.ticket_id, clock.kind.value))
+    if row is None:
+        row = models.SlaClockRecord(ticket_id=clock.ticket_id, kind=clock.kind.value)
+        session.add(row)
+    row.target_seconds = clock.target_seconds
+    row.policy_key = clock.policy
+    row.calendar = calendar_data(clock.calendar)
+    row.warn_at = list(clock.warn_at)
+    row.stopped_at = clock.stopped_at
+    row.settled = False  # the monitor looks at a changed clock again
+    await session.flush()
+    await session.execute(
+        delete(models.SlaClockSegment).where(
+            models.SlaClockSegment.ticket_id == clock.ticket_id,
+            models.SlaClockSegment.kind == clock.kind.value,
+        )
+    )
+    session.add_all(
+        models.SlaClockSegment(
+            ticket_id=clock.ticket_id, kind=clock.kind.value, start=seg.start, end=seg.end
+        )
+        for seg in clock.segments
+    )
+
+
+def _insert(dialect: str) -> Any:
+    """INSERT of an SLA announcement that can be told to skip a duplicate key."""
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(models.SlaEventRecord)
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _rowcount(result: Any) -> int:

@@ -16,6 +16,7 @@ from pytest_aiohttp import AiohttpClient
 from callcenter.acd import events as ev
 from callcenter.acd.acd import Acd
 from callcenter.acd.model import AgentState, QueueSettings
+from callcenter.acd_store import LocalAcdStore
 from callcenter.api import ApiDeps, build_app
 from callcenter.auth.tokens import TokenSigner
 from callcenter.clock import ManualClock
@@ -103,7 +104,7 @@ async def desk(aiohttp_client: AiohttpClient, store: SqlTicketStore) -> Desk:
     tokens = TokenSigner(SECRET, 3600, clock)
     readiness = [True]
     deps = ApiDeps(
-        acd=acd,
+        acd_store=LocalAcdStore(acd),
         store=store,
         tokens=tokens,
         registry=registry,

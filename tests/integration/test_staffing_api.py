@@ -17,6 +17,7 @@ from pytest_aiohttp import AiohttpClient
 
 from callcenter.acd.acd import Acd
 from callcenter.acd.model import QueueSettings
+from callcenter.acd_store import LocalAcdStore
 from callcenter.api import ApiDeps, build_app
 from callcenter.auth.tokens import TokenSigner
 from callcenter.clock import ManualClock
@@ -53,7 +54,7 @@ async def api(aiohttp_client: AiohttpClient, tmp_path: Path) -> AsyncIterator[Ap
     # The staffing routes never touch the store; it connects lazily, so it stays unopened.
     store = open_store(f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}", "CN")
     deps = ApiDeps(
-        acd=Acd([QueueSettings("helpdesk")], clock, EventBus().publish),
+        acd_store=LocalAcdStore(Acd([QueueSettings("helpdesk")], clock, EventBus().publish)),
         store=store,
         tokens=tokens,
         registry=CollectorRegistry(),

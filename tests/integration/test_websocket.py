@@ -25,6 +25,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from callcenter.acd import events as ev
 from callcenter.acd.acd import Acd
 from callcenter.acd.model import DEFAULT_PAUSE_REASONS, AgentState, OfferFailure, QueueSettings
+from callcenter.acd_store import LocalAcdStore
 from callcenter.api import ApiDeps, build_app
 from callcenter.api.websocket import (
     CallControl,
@@ -328,7 +329,7 @@ async def make_desk(
             **config,
         }
         hub = Hub(
-            acd=acd,
+            acd_store=LocalAcdStore(acd),
             store=ticket_store or store,
             tokens=tokens,
             clock=clock,
@@ -337,7 +338,7 @@ async def make_desk(
             call_control=control,
         )
         bus.subscribe(ev.AcdEvent, hub.on_event)
-        deps = ApiDeps(acd, store, tokens, registry, clock, lambda: True)
+        deps = ApiDeps(LocalAcdStore(acd), store, tokens, registry, clock, lambda: True)
         app = build_app(deps, hub)
         server = await aiohttp_server(app)
         desk = Desk(server, acd, clock, tokens, hub, registry, control)

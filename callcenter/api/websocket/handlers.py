@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from callcenter.acd import commands as cmd
 from callcenter.acd.errors import AcdError
 from callcenter.acd.model import AgentState, CallPhase
 from callcenter.api.errors import DOMAIN_ERRORS
@@ -92,12 +93,12 @@ async def get_state(hub: Hub, agent_id: str, request: Request) -> Result:
 
 async def set_state(hub: Hub, agent_id: str, request: Request) -> Result:
     state = AgentState(request.text("state"))
-    hub.acd.set_agent_state(agent_id, state, request.opt_text("reason"))
+    await hub.acd_store.submit(cmd.SetAgentState(agent_id, state, request.opt_text("reason")))
     return views.state_result(hub.acd.agent(agent_id), hub.clock.now())
 
 
 async def end_wrap_up(hub: Hub, agent_id: str, request: Request) -> Result:
-    hub.acd.end_wrap_up(agent_id)
+    await hub.acd_store.submit(cmd.EndWrapUp(agent_id))
     return views.state_result(hub.acd.agent(agent_id), hub.clock.now())
 
 
@@ -184,7 +185,7 @@ async def get_snapshot(hub: Hub, username: str, request: Request) -> Result:
 async def force_state(hub: Hub, username: str, request: Request) -> Result:
     agent_id = request.text("agent")
     state = AgentState(request.text("state"))
-    hub.acd.set_agent_state(agent_id, state, request.opt_text("reason"))
+    await hub.acd_store.submit(cmd.SetAgentState(agent_id, state, request.opt_text("reason")))
     log.info("supervisor %s set agent %s to %s", username, agent_id, state)
     return {"agent": agent_id, **views.state_result(hub.acd.agent(agent_id), hub.clock.now())}
 
@@ -203,10 +204,10 @@ async def move_call(hub: Hub, username: str, request: Request) -> Result:
     if call.phase is CallPhase.CONNECTED:
         raise NotSupported("moving a connected call needs the call flow's transfer")
     if queue is not None:
-        hub.acd.transfer_to_queue(call_id, queue)
+        await hub.acd_store.submit(cmd.TransferToQueue(call_id, queue))
     else:
         assert agent is not None
-        hub.acd.transfer_to_agent(call_id, agent)
+        await hub.acd_store.submit(cmd.TransferToAgent(call_id, agent))
     log.info("supervisor %s moved call %s to %s", username, call_id, queue or agent)
     return {"call_id": call_id}
 

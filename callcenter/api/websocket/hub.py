@@ -22,9 +22,12 @@ from prometheus_client import CollectorRegistry, Gauge
 
 from callcenter.acd import events as ev
 from callcenter.acd.acd import Acd
+from callcenter.acd.commands import SetAgentState
 from callcenter.acd.core import SYSTEM_PAUSE_REASONS
 from callcenter.acd.errors import AcdError, UnknownAgent
 from callcenter.acd.model import AgentState
+from callcenter.acd_store import AcdStore
+from callcenter.acd_store.store import fire
 from callcenter.api.websocket import screen_pop, views
 from callcenter.api.websocket.control import CallControl
 from callcenter.api.websocket.protocol import PROTOCOL_VERSION, Close, Role
@@ -155,7 +158,7 @@ class Hub:
     def __init__(
         self,
         *,
-        acd: Acd,
+        acd_store: AcdStore,
         store: TicketStore,
         tokens: TokenSigner,
         clock: Clock,
@@ -163,7 +166,8 @@ class Hub:
         config: WebSocketConfig | None = None,
         call_control: CallControl | None = None,
     ) -> None:
-        self.acd = acd
+        self.acd_store = acd_store
+        self.acd: Acd = acd_store.acd
         self.store = store
         self.tokens = tokens
         self.clock = clock
@@ -187,7 +191,7 @@ class Hub:
         for role in Role:
             self._gauge.labels(role=role.value)
         self.pause_reason = self.config.pause_reason
-        if self.pause_reason not in acd.pause_reasons:
+        if self.pause_reason not in self.acd.pause_reasons:
             log.warning(
                 "pause reason %r is not in acd.pause_reasons: consoles closed past the grace"
                 " period pause their agent with %r",
@@ -560,7 +564,8 @@ class Hub:
             session.disconnected_at = None
             try:
                 if self.acd.agent(session.agent_id).state is AgentState.AVAILABLE:
-                    self.acd.set_agent_state(session.agent_id, AgentState.PAUSED, self.pause_reason)
+                    pause = SetAgentState(session.agent_id, AgentState.PAUSED, self.pause_reason)
+                    fire(self.acd_store, pause)
                     log.info("agent %s paused: console closed", session.agent_id)
             except AcdError:
                 log.exception("could not pause agent %s", session.agent_id)

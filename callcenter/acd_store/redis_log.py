@@ -1,0 +1,378 @@
+"""One ACD shared by several processes: a log of commands in a Redis Stream.
+
+Every process keeps a whole copy of the ACD and applies the same log to it, in the
+stream's order, each command at the instant Redis stamped it with (the entry id). The
+ACD is deterministic, so the copies agree on every offer: an agent is offered one call
+and a call one agent, across processes, because there is only one order of commands.
+Reserving agents with a Lua script per offer was the alternative; it would have needed
+a second implementation of routing (priorities, fairness across queues, skills relaxing)
+in Lua, where this keeps one, the pure ACD the tests and the simulator run.
+
+Keys, under `prefix`:
+
+- `log`: the stream; an entry is the submitting process (`n`), its sequence number
+  (`s`) and the command (`c`, JSON of `callcenter.acd.commands`).
+- `snapshot`: a hash with the ACD's state after the entry `id`, and which process
+  owns which call's SIP leg (`owners`). A process joining loads it and then reads the
+  log after `id`. Written every `snapshot_seconds` by the leader, which trims the log
+  to the snapshot before it (a joiner that read the older one still finds its entries).
+- `node:<id>`: a process's heartbeat, expiring after `lease_seconds`.
+- `leader`: the process that ticks for all (ring-no-answer, wrap-up end, max wait) and
+  ends the calls of processes whose heartbeat expired: their callers' legs died with
+  them, so their agents must not stay reserved.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import socket
+import uuid
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from callcenter.acd.acd import Acd
+from callcenter.acd.commands import Command, EndCalls, Enqueue, Tick, decode, encode
+from callcenter.clock import Clock
+
+log = logging.getLogger(__name__)
+
+_BATCH = 500
+_RETRY_SECONDS = 0.5
+
+#: KEYS[1] lease key; ARGV[1] node id, ARGV[2] lease in ms. 1 when the node holds it.
+_LEASE = """
+local holder = redis.call('GET', KEYS[1])
+if not holder then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+if holder == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+"""
+
+#: KEYS[1] snapshot hash, KEYS[2] log; ARGV[1] entry id, ARGV[2] state, ARGV[3] owners.
+#: Only a newer snapshot replaces the stored one; the log keeps the entries after the
+#: snapshot it replaces.
+_SNAPSHOT = """
+local function newer(a, b)
+  local am, as = string.match(a, '(%d+)-(%d+)')
+  local bm, bs = string.match(b, '(%d+)-(%d+)')
+  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+  return am > bm or (am == bm and as > bs)
+end
+local current = redis.call('HGET', KEYS[1], 'id')
+if current and not newer(ARGV[1], current) then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'id', ARGV[1], 'state', ARGV[2], 'owners', ARGV[3])
+if current then
+  redis.call('XTRIM', KEYS[2], 'MINID', current)
+end
+return 1
+"""
+
+
+#: KEYS[1] snapshot hash, KEYS[2] log; ARGV[1] state. The first state of a new cluster:
+#: only while there is neither a snapshot nor a log.
+_SEED = """
+if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('XLEN', KEYS[2]) > 0 then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'id', '0-0', 'state', ARGV[1], 'owners', '{}')
+return 1
+"""
+
+
+class LogClock:
+    """The ACD's clock in a cluster: while an entry is applied, the instant Redis
+    stamped it with (the same on every copy); between entries, this process's clock,
+    never earlier than the last entry."""
+
+    def __init__(self, base: Clock) -> None:
+        self._base = base
+        self._pinned: float | None = None
+        self._last = 0.0
+
+    def now(self) -> float:
+        if self._pinned is not None:
+            return self._pinned
+        return max(self._base.now(), self._last)
+
+    def pin(self, at: float) -> None:
+        self._last = max(self._last, at)
+        self._pinned = self._last
+
+    def unpin(self) -> None:
+        self._pinned = None
+
+
+def new_node_id() -> str:
+    """Unique per process run: a restarted process is a new node, so the calls of its
+    previous run are recognised as lost, not as its own."""
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+def entry_time(entry_id: str) -> float:
+    return int(entry_id.partition("-")[0]) / 1000.0
+
+
+class RedisAcdStore:
+    def __init__(
+        self,
+        acd: Acd,
+        clock: LogClock,
+        url: str,
+        *,
+        prefix: str = "callcenter:acd",
+        lease_seconds: float = 5.0,
+        snapshot_seconds: float = 30.0,
+        node_id: str | None = None,
+    ) -> None:
+        self._acd, self._clock, self._url = acd, clock, url
+        self._prefix = prefix
+        self._lease_ms = int(lease_seconds * 1000)
+        self._snapshot_seconds = snapshot_seconds
+        self._node_id = node_id or new_node_id()
+        self._redis: aioredis.Redis | None = None
+        self._last_id = "0-0"
+        self._seq = 0
+        self._outbox: list[tuple[int, Command]] = []
+        self._waiting: dict[int, asyncio.Future[None]] = {}
+        self._wake = asyncio.Event()
+        self._own = False
+        self._leader = False
+        #: Which process holds each call's SIP leg (from the enqueue's entry).
+        self._owners: dict[str, str] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self.applied = 0
+
+    # ----- the AcdStore interface --------------------------------------------------
+
+    @property
+    def acd(self) -> Acd:
+        return self._acd
+
+    @property
+    def node_id(self) -> str:
+        return self._node_id
+
+    @property
+    def applying_own(self) -> bool:
+        return self._own
+
+    @property
+    def is_leader(self) -> bool:
+        return self._leader
+
+    def submit(self, command: Command) -> asyncio.Future[None]:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._seq += 1
+        self._outbox.append((self._seq, command))
+        self._waiting[self._seq] = future
+        self._wake.set()
+        return future
+
+    def tick(self) -> None:
+        if self._leader:
+            self.submit(Tick())
+
+    async def start(self) -> None:
+        """Connect, load the snapshot, apply the log up to its end, then follow it."""
+        self._redis = aioredis.from_url(self._url, decode_responses=True)
+        await self._redis.ping()
+        await self._beat()
+        snapshot: Any = await self._redis.hgetall(self._key("snapshot"))
+        if snapshot:
+            self._acd.restore_state(json.loads(snapshot["state"]))
+            self._owners = json.loads(snapshot.get("owners", "{}"))
+            self._last_id = snapshot["id"]
+        while True:
+            start = "-" if self._last_id == "0-0" else f"({self._last_id}"
+            entries: Any = await self._redis.xrange(self._key("log"), start, "+", count=5000)
+            if not entries:
+                break
+            for entry_id, fields in entries:
+                self._apply(entry_id, fields)
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._read(), name="acd-log-read"),
+            loop.create_task(self._write(), name="acd-log-write"),
+            loop.create_task(self._keep_alive(), name="acd-heartbeat"),
+        ]
+        log.info(
+            "ACD shared through %s as node %s, %d log entries applied",
+            self._prefix,
+            self._node_id,
+            self.applied,
+        )
+
+    async def close(self) -> None:
+        """Write what was submitted (briefly), then leave: heartbeat and leadership go at
+        once, so the peers take over without waiting for the lease."""
+        for _ in range(20):
+            if not self._outbox:
+                break
+            await asyncio.sleep(0.05)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for future in self._waiting.values():
+            if not future.done():
+                future.cancel()
+        if self._redis is not None:
+            with contextlib.suppress(RedisError, OSError):
+                await self._redis.delete(self._key(f"node:{self._node_id}"))
+                if self._leader:
+                    await self._redis.delete(self._key("leader"))
+            await self._redis.aclose()
+
+    # ----- following the log -------------------------------------------------------
+
+    def _key(self, name: str) -> str:
+        return f"{self._prefix}:{name}"
+
+    def _apply(self, entry_id: str, fields: dict[str, str]) -> None:
+        node = fields.get("n", "")
+        own = node == self._node_id
+        future = self._waiting.pop(int(fields.get("s", 0)), None) if own else None
+        error: Exception | None = None
+        try:
+            command = decode(fields.get("c", ""))
+        except ValueError as exc:
+            log.error("ACD log entry %s skipped: %s", entry_id, exc)
+            command, error = None, exc
+        if command is not None:
+            self._clock.pin(entry_time(entry_id))
+            self._own = own
+            try:
+                command.apply(self._acd)
+            except Exception as exc:  # the ACD's refusal, the same on every copy
+                error = exc
+            finally:
+                self._own = False
+                self._clock.unpin()
+            if isinstance(command, Enqueue) and error is None:
+                self._owners[command.call_id] = node
+        self._last_id = entry_id
+        self.applied += 1
+        if future is not None and not future.done():
+            if error is None:
+                future.set_result(None)
+            else:
+                future.set_exception(error)
+
+    async def _read(self) -> None:
+        assert self._redis is not None
+        while True:
+            try:
+                streams: Any = await self._redis.xread(
+                    {self._key("log"): self._last_id}, count=1000, block=1000
+                )
+            except (RedisError, OSError) as exc:
+                log.warning("ACD log unreadable (%s); retrying", exc)
+                await asyncio.sleep(_RETRY_SECONDS)
+                continue
+            for _, entries in streams:
+                for entry_id, fields in entries:
+                    self._apply(entry_id, fields)
+
+    async def _write(self) -> None:
+        """Append submitted commands in submission order, many per round trip."""
+        assert self._redis is not None
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._outbox:
+                batch = self._outbox[:_BATCH]
+                pipe = self._redis.pipeline(transaction=False)
+                for seq, command in batch:
+                    fields = {"n": self._node_id, "s": str(seq), "c": encode(command)}
+                    pipe.xadd(self._key("log"), fields)  # type: ignore[arg-type]
+                try:
+                    await pipe.execute()
+                except (RedisError, OSError) as exc:
+                    # Retried in order; a batch that did land before the error lands
+                    # twice, which the commands tolerate (a second enqueue or answer of
+                    # the same call is refused, a second hang-up is a no-op).
+                    log.warning("ACD log not writable (%s); retrying", exc)
+                    await asyncio.sleep(_RETRY_SECONDS)
+                    continue
+                del self._outbox[: len(batch)]
+
+    # ----- heartbeat, leadership, snapshots, lost processes ------------------------
+
+    async def _beat(self) -> None:
+        assert self._redis is not None
+        await self._redis.set(self._key(f"node:{self._node_id}"), "1", px=self._lease_ms)
+
+    async def _keep_alive(self) -> None:
+        assert self._redis is not None
+        lease = self._redis.register_script(_LEASE)
+        snapshot = self._redis.register_script(_SNAPSHOT)
+        loop = asyncio.get_running_loop()
+        next_snapshot = loop.time() + self._snapshot_seconds
+        while True:
+            await asyncio.sleep(self._lease_ms / 3000)
+            try:
+                await self._beat()
+                keys = [self._key("leader")]
+                self._leader = bool(await lease(keys=keys, args=[self._node_id, self._lease_ms]))
+                if not self._leader:
+                    continue
+                await self._end_lost_calls()
+                if loop.time() >= next_snapshot:
+                    next_snapshot = loop.time() + self._snapshot_seconds
+                    await self.save_snapshot(snapshot)
+            except (RedisError, OSError) as exc:
+                self._leader = False
+                log.warning("ACD heartbeat failed (%s); retrying", exc)
+
+    async def _end_lost_calls(self) -> None:
+        """Hang up the calls of processes whose heartbeat expired (their legs are gone)."""
+        assert self._redis is not None
+        self._owners = {c: n for c, n in self._owners.items() if self._acd.has_call(c)}
+        nodes = sorted(set(self._owners.values()) - {self._node_id})
+        if not nodes:
+            return
+        beats = await self._redis.mget([self._key(f"node:{n}") for n in nodes])
+        lost = {n for n, beat in zip(nodes, beats, strict=True) if beat is None}
+        calls = tuple(
+            sorted(
+                c
+                for c, n in self._owners.items()
+                if n in lost and self._acd.call(c).callback is None  # callbacks have no leg
+            )
+        )
+        if calls:
+            log.warning("nodes %s lost: ending their %d calls", sorted(lost), len(calls))
+            self.submit(EndCalls(calls))
+
+    async def seed(self) -> bool:
+        """Share this copy's state (restored from the database) as the cluster's first
+        snapshot; False when the shared ACD is no longer empty (another process started
+        it meanwhile), and this copy must not be used."""
+        assert self._redis is not None
+        state = json.dumps(self._acd.export_state(), separators=(",", ":"))
+        keys = [self._key("snapshot"), self._key("log")]
+        return bool(await self._redis.register_script(_SEED)(keys=keys, args=[state]))
+
+    async def save_snapshot(self, script: Any = None) -> bool:
+        """Store the state as of the last applied entry (taken between two entries)."""
+        assert self._redis is not None
+        if self._last_id == "0-0":
+            return False
+        script = script or self._redis.register_script(_SNAPSHOT)
+        state, at = self._acd.export_state(), self._last_id
+        owners = {c: n for c, n in self._owners.items() if self._acd.has_call(c)}
+        keys = [self._key("snapshot"), self._key("log")]
+        args = [at, json.dumps(state, separators=(",", ":")), json.dumps(owners)]
+        return bool(await script(keys=keys, args=args))

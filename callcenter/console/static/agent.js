@@ -1,0 +1,467 @@
+/* The agent's softphone console over /ws/agent (docs/websocket.md#agent-console-wsagent).
+   The desk phone carries the audio; this page shows the agent's state, the offer with its
+   screen pop, and sends the call-control requests. Every error reply shows as a toast
+   naming its code (call control answers `not_supported` until the call flow has it). */
+"use strict";
+
+(() => {
+  const { $, el } = CC;
+  const TOKEN_KEY = "cc.agent.token";
+  const KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
+
+  let agent = null; // the last state: {state, reason, since, pending_state, pending_reason, call_id}
+  let call = null; // the live or last call shown
+  let wrap = null; // {callId, endsAt, seconds}
+  let afterCallId = null; // the call the wrap-up form and notes apply to
+  let dtmfSent = "";
+  let callControl = true;
+
+  const connection = new CC.Connection("/ws/agent", {
+    onHello(hello) {
+      $("#who").textContent = hello.username;
+      callControl = hello.call_control;
+      // The server sends the state and the live call again: forget what may be stale.
+      call = null;
+      wrap = null;
+      renderCall();
+    },
+    onMessage: receive,
+    onStatus: CC.setConnStatus,
+    onAuthLost(code, reason) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      showLogin(`session ended (${code}): ${reason || "sign in again"}`);
+    },
+    onReplaced() {
+      $("#reconnect").hidden = false;
+      CC.toast("error", "replaced", "another console of this agent connected; this one stopped");
+    },
+  });
+
+  // ----- pushes -----
+
+  function receive(message) {
+    switch (message.type) {
+      case "state":
+        setState(message);
+        break;
+      case "offer":
+        call = {
+          id: message.call_id,
+          queue: message.queue,
+          caller: message.caller,
+          callback: message.callback,
+          offerAt: message.at,
+          ringTimeout: message.ring_timeout_seconds,
+          waited: message.waited_seconds,
+          ivr: message.ivr,
+          pop: message.screen_pop,
+          popPending: message.screen_pop_pending,
+          popError: null,
+          phase: "offered",
+          held: false,
+          connectedAt: null,
+          waitSeconds: null,
+          ended: null,
+        };
+        afterCallId = message.call_id;
+        wrap = null;
+        dtmfSent = "";
+        fillWrapUpChoices();
+        renderCall();
+        renderPop();
+        break;
+      case "screen_pop":
+        if (call && call.id === message.call_id) {
+          call.pop = message.screen_pop;
+          call.popPending = false;
+          fillWrapUpChoices();
+          renderPop();
+        }
+        break;
+      case "call_connected":
+        if (!call || call.id !== message.call_id) {
+          call = { id: message.call_id, queue: message.queue, caller: null, pop: null, ivr: null, held: false };
+        }
+        call.phase = "connected";
+        call.connectedAt = message.at;
+        call.waitSeconds = message.wait_seconds;
+        afterCallId = message.call_id;
+        renderCall();
+        break;
+      case "call_ended":
+        if (call && call.id === message.call_id) {
+          call.phase = "ended";
+          call.held = false;
+          call.ended = { reason: message.reason, cause: message.cause, talk: message.talk_seconds };
+          renderCall();
+        }
+        break;
+      case "wrap_up":
+        wrap = { callId: message.call_id, endsAt: message.at + message.remaining_seconds, seconds: message.seconds };
+        afterCallId = message.call_id;
+        renderCall();
+        break;
+      case "error":
+        // Unsolicited (id null): e.g. screen_pop_failed for the ringing call.
+        if (message.code === "screen_pop_failed" && call && call.id === message.call_id) {
+          call.popPending = false;
+          call.popError = message.message;
+          renderPop();
+        }
+        CC.errorToast(message, message.call_id ? `call ${message.call_id}` : "");
+        break;
+      default:
+        break; // clients ignore what they do not know (protocol versioning)
+    }
+  }
+
+  function setState(view) {
+    agent = view;
+    if (view.state !== "wrap_up") wrap = null;
+    const badge = $("#state");
+    badge.className = `state big-state ${view.state}`;
+    badge.dataset.state = view.state;
+    badge.textContent = CC.stateLabel(view.state);
+    $("#state-reason").textContent = view.reason ? `reason: ${view.reason}` : "";
+    $("#pending").textContent = view.pending_state
+      ? `after this call: ${CC.stateLabel(view.pending_state)}${view.pending_reason ? ` (${view.pending_reason})` : ""}`
+      : "";
+    renderCall();
+    tick();
+  }
+
+  // ----- requests -----
+
+  async function send(type, fields, what) {
+    const reply = await connection.request(type, fields);
+    if (reply.type === "error") {
+      CC.errorToast(reply, what || type);
+      return null;
+    }
+    return reply.result;
+  }
+
+  async function changeState(state, reason) {
+    const fields = { state };
+    if (reason) fields.reason = reason;
+    const result = await send("set_state", fields, `set state ${state}`);
+    if (result) setState(result);
+  }
+
+  async function callRequest(type, extra = {}) {
+    if (!call) return null;
+    return send(type, { call_id: call.id, ...extra }, `${type} call ${call.id}`);
+  }
+
+  // ----- rendering -----
+
+  function renderCall() {
+    const status = $("#call-status");
+    let phase = "idle";
+    let text = "No call";
+    if (call) {
+      phase = call.phase === "connected" && call.held ? "held" : call.phase;
+      text = {
+        offered: "Incoming call",
+        connected: "Connected",
+        held: "On hold",
+        ended: "Call ended",
+      }[phase];
+    }
+    status.className = `call-status ${phase}`;
+    status.dataset.phase = phase;
+    status.textContent = text;
+    const live = call && call.phase === "connected";
+    $("#accept").disabled = !(call && call.phase === "offered");
+    $("#reject").disabled = !(call && call.phase === "offered");
+    $("#hangup").disabled = !live;
+    $("#hold").disabled = !(live && !call.held);
+    $("#resume").disabled = !(live && call.held);
+    $("#transfer").disabled = !live;
+    for (const key of document.querySelectorAll("#keypad button")) key.disabled = !live;
+    $("#dtmf-sent").textContent = dtmfSent ? `sent: ${dtmfSent}` : "";
+    $("#wrapup-submit").disabled = !afterCallId;
+    $("#note-submit").disabled = !afterCallId;
+    $("#wrapup-call").textContent = afterCallId ? `Call ${afterCallId}` : "No call to wrap up.";
+    $("#wrapup-timer").hidden = !(agent && agent.state === "wrap_up");
+    tick();
+  }
+
+  function tick() {
+    const now = CC.serverNow();
+    if (agent) $("#state-time").textContent = CC.duration(now - agent.since);
+    const facts = [];
+    if (call) {
+      if (call.phase === "offered") {
+        facts.push(`ringing ${CC.duration(now - call.offerAt)}`);
+        if (call.ringTimeout) facts.push(`rings up to ${Math.round(call.ringTimeout)} s`);
+        if (call.waited !== null && call.waited !== undefined) {
+          facts.push(`caller waited ${CC.duration(call.waited + (now - call.offerAt))}`);
+        }
+      } else if (call.phase === "connected") {
+        facts.push(`talking ${CC.duration(now - call.connectedAt)}`);
+        if (call.waitSeconds !== null && call.waitSeconds !== undefined) {
+          facts.push(`caller waited ${CC.duration(call.waitSeconds)}`);
+        }
+      } else if (call.phase === "ended" && call.ended) {
+        facts.push(call.ended.reason + (call.ended.cause ? ` (${call.ended.cause})` : ""));
+        if (call.ended.talk !== null && call.ended.talk !== undefined) facts.push(`talked ${CC.duration(call.ended.talk)}`);
+      }
+      if (call.queue) facts.push(`queue ${call.queue}`);
+    }
+    if (!callControl) facts.push("call control not available on this server yet");
+    $("#call-facts").textContent = facts.join(" · ");
+    if (wrap) {
+      const left = wrap.endsAt - now;
+      const countdown = $("#wrapup-countdown");
+      countdown.textContent = CC.duration(left);
+      countdown.classList.toggle("low", left < 10);
+    }
+  }
+
+  function table(headers, rows) {
+    return el(
+      "table",
+      {},
+      el("thead", {}, el("tr", {}, headers.map((h) => el("th", { text: h })))),
+      el("tbody", {}, rows.map((cells) => el("tr", {}, cells.map((c) => el("td", {}, c))))),
+    );
+  }
+
+  function ticketRows(tickets) {
+    return tickets.map((t) => [
+      `#${t.id}`,
+      t.subject,
+      `${t.kind} · ${CC.stateLabel(t.status)}`,
+      `P${t.priority}`,
+      (t.updated_at || "").slice(0, 16).replace("T", " "),
+    ]);
+  }
+
+  function renderPop() {
+    const box = $("#screen-pop");
+    box.replaceChildren();
+    if (!call) return;
+    const pop = call.pop;
+    const facts = el("dl", { class: "kv" });
+    const fact = (name, value) => {
+      if (value === null || value === undefined || value === "") return;
+      facts.append(el("dt", { text: name }), el("dd", { text: value }));
+    };
+    fact("Caller", call.caller || (pop && pop.caller) || "unknown number");
+    if (call.callback) fact("Callback to", call.callback);
+    fact("Queue", call.queue);
+    if (call.ivr && typeof call.ivr === "object") {
+      fact("IVR choice", Object.entries(call.ivr).map(([k, v]) => `${k}: ${v}`).join(", "));
+    } else {
+      fact("IVR choice", "–");
+    }
+    if (call.waited !== null && call.waited !== undefined) fact("Waited before the offer", CC.duration(call.waited));
+
+    if (call.popPending) {
+      box.append(el("div", { class: "who", text: "Looking up the caller…" }), facts);
+      return;
+    }
+    if (call.popError) {
+      box.append(el("div", { class: "who", text: "Caller details unavailable" }), el("div", { class: "muted", text: call.popError }), facts);
+      return;
+    }
+    if (!pop) {
+      box.append(el("div", { class: "who", text: "No caller details" }), facts);
+      return;
+    }
+    const employee = pop.employee;
+    let who;
+    if (employee) {
+      who = el("div", { class: "who", id: "pop-name" }, employee.name, employee.vip ? el("span", { class: "badge vip", text: "VIP" }) : null);
+      fact("Department", employee.department);
+      fact("Organisation", employee.organisation);
+      fact("Username", employee.username);
+    } else if (pop.matches > 1) {
+      who = el("div", { class: "who", id: "pop-name", text: `${pop.matches} employees share this number` });
+    } else {
+      who = el("div", { class: "who", id: "pop-name", text: "Unknown caller" });
+    }
+    box.append(who, facts);
+    if (pop.devices.length) {
+      box.append(
+        el("h3", { text: "Devices" }),
+        table(
+          ["Device", "Type", "Model", "Asset tag", "Warranty"],
+          pop.devices.map((d) => [
+            d.name,
+            d.type,
+            [d.vendor, d.model].filter(Boolean).join(" "),
+            el("span", { class: "mono", text: d.asset_tag }),
+            el(
+              "span",
+              { class: "warranty", dataset: { warranty: d.warranty } },
+              el("span", { class: `badge ${d.warranty}`, text: d.warranty === "in" ? "in warranty" : d.warranty === "out" ? "out of warranty" : "unknown" }),
+              d.warranty_end ? ` until ${d.warranty_end}` : "",
+            ),
+          ]),
+        ),
+      );
+    }
+    box.append(
+      el("h3", { text: `Open tickets (${pop.open_tickets.length})` }),
+      pop.open_tickets.length ? table(["#", "Subject", "Status", "Prio", "Updated"], ticketRows(pop.open_tickets)) : el("div", { class: "muted", text: "none" }),
+      el("h3", { text: "Recently closed" }),
+      pop.recent_closed_tickets.length
+        ? table(["#", "Subject", "Status", "Prio", "Updated"], ticketRows(pop.recent_closed_tickets))
+        : el("div", { class: "muted", text: "none" }),
+    );
+  }
+
+  function fillWrapUpChoices() {
+    const tickets = $("#wu-ticket");
+    const devices = $("#wu-device");
+    tickets.replaceChildren(el("option", { value: "", text: "the call's ticket" }));
+    devices.replaceChildren(el("option", { value: "", text: "–" }));
+    const pop = call && call.pop;
+    if (!pop) return;
+    for (const t of pop.open_tickets) tickets.append(el("option", { value: t.id, text: `#${t.id} ${t.subject}` }));
+    for (const d of pop.devices) devices.append(el("option", { value: d.asset_tag, text: `${d.name} (${d.asset_tag})` }));
+  }
+
+  // ----- wiring -----
+
+  function buildKeypad() {
+    const pad = $("#keypad");
+    for (const key of KEYS) {
+      pad.append(
+        el("button", {
+          type: "button",
+          text: key,
+          disabled: true,
+          dataset: { key },
+          onclick: async () => {
+            if (await callRequest("dtmf", { digits: key })) {
+              dtmfSent += key;
+              $("#dtmf-sent").textContent = `sent: ${dtmfSent}`;
+            }
+          },
+        }),
+      );
+    }
+  }
+
+  function wire() {
+    $("#go-available").addEventListener("click", () => changeState("available"));
+    $("#go-paused").addEventListener("click", () => changeState("paused", $("#pause-reason").value));
+    $("#go-logged-out").addEventListener("click", () => changeState("logged_out"));
+    $("#end-wrapup").addEventListener("click", async () => {
+      const result = await send("end_wrap_up", {}, "end wrap-up");
+      if (result) setState(result);
+    });
+    $("#accept").addEventListener("click", () => callRequest("accept"));
+    $("#reject").addEventListener("click", () => callRequest("reject"));
+    $("#hangup").addEventListener("click", () => callRequest("hangup"));
+    $("#hold").addEventListener("click", async () => {
+      if ((await callRequest("hold")) && call) {
+        call.held = true; // no push tells a hold: the reply does
+        renderCall();
+      }
+    });
+    $("#resume").addEventListener("click", async () => {
+      if ((await callRequest("resume")) && call) {
+        call.held = false;
+        renderCall();
+      }
+    });
+    $("#transfer-kind").addEventListener("change", () => {
+      const kind = $("#transfer-kind").value;
+      const input = $("#transfer-target");
+      if (kind === "queue") input.setAttribute("list", "queue-names");
+      else input.removeAttribute("list");
+      input.placeholder = kind === "number" ? "+8620…" : "";
+    });
+    $("#transfer-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const kind = $("#transfer-kind").value;
+      const target = $("#transfer-target").value.trim();
+      if (!target) return;
+      if (await callRequest("transfer", { [kind]: target })) {
+        CC.toast("ok", "", `transfer to ${kind} ${target} requested`);
+      }
+    });
+    $("#wrapup-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (!afterCallId) return;
+      const form = event.target;
+      const fields = { call_id: afterCallId };
+      for (const name of ["subject", "category", "status", "resolution", "device_asset_tag"]) {
+        const value = form.elements[name].value.trim();
+        if (value) fields[name] = value;
+      }
+      for (const name of ["ticket_id", "priority"]) {
+        const value = form.elements[name].value;
+        if (value) fields[name] = Number(value);
+      }
+      if (form.elements.fcr.checked && fields.status !== "closed") fields.status = "resolved";
+      const result = await send("wrap_up", fields, `wrap-up of call ${afterCallId}`);
+      if (result) CC.toast("ok", "", `wrap-up saved${result.ticket_id ? ` to ticket #${result.ticket_id}` : ""}`);
+    });
+    $("#note-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (!afterCallId) return;
+      const text = $("#note-text").value.trim();
+      if (!text) return;
+      const result = await send("add_note", { call_id: afterCallId, text }, `note on call ${afterCallId}`);
+      if (result) {
+        $("#note-text").value = "";
+        CC.toast("ok", "", `note added${result.ticket_id ? ` to ticket #${result.ticket_id}` : ""}`);
+      }
+    });
+    $("#signout").addEventListener("click", async () => {
+      // Leave no desk available that nobody watches (during a call this is pending).
+      if (agent && agent.state !== "logged_out") await connection.request("set_state", { state: "logged_out" });
+      connection.stop();
+      sessionStorage.removeItem(TOKEN_KEY);
+      showLogin("");
+    });
+    $("#reconnect").addEventListener("click", () => {
+      const token = CC.storedToken(TOKEN_KEY);
+      $("#reconnect").hidden = true;
+      if (token) connection.start(token);
+      else showLogin("sign in again");
+    });
+    CC.loginForm($("#login-form"), ["agent"], (token) => {
+      sessionStorage.setItem(TOKEN_KEY, token);
+      start(token);
+    });
+  }
+
+  function showLogin(message) {
+    $("#desk").hidden = true;
+    $("#signout").hidden = true;
+    $("#login").hidden = false;
+    $("#login-error").textContent = message;
+    $("#who").textContent = "";
+    agent = null;
+    call = null;
+    wrap = null;
+    afterCallId = null;
+  }
+
+  async function start(token) {
+    $("#login").hidden = true;
+    $("#desk").hidden = false;
+    $("#signout").hidden = false;
+    $("#reconnect").hidden = true;
+    renderCall();
+    renderPop();
+    connection.start(token);
+    const queues = await CC.api("/api/v1/queues", token);
+    if (queues && Array.isArray(queues.queues)) {
+      $("#queue-names").replaceChildren(...queues.queues.map((q) => el("option", { value: q.name })));
+    }
+  }
+
+  buildKeypad();
+  wire();
+  setInterval(tick, 250);
+  const token = CC.storedToken(TOKEN_KEY);
+  if (token) start(token);
+  else showLogin("");
+})();

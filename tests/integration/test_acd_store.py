@@ -1,0 +1,277 @@
+"""One contract for both ACD stores: in-process, and shared through a real Redis.
+
+The same tests run against each, so the call flow, consoles and API behave the same
+whichever the deployment uses. Redis-only behaviour (copies agreeing, joining late,
+a lost process) follows the contract.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+
+from callcenter.acd import commands as c
+from callcenter.acd import events as ev
+from callcenter.acd.acd import Acd
+from callcenter.acd.errors import InvalidTransition, UnknownAgent, UnknownCall
+from callcenter.acd.model import AgentState, CallPhase, QueueSettings
+from callcenter.acd_store import AcdStore, LocalAcdStore
+from callcenter.acd_store.redis_log import LogClock, RedisAcdStore
+from callcenter.clock import SystemClock
+from tests.services import require_redis
+
+QUEUES = (
+    QueueSettings("helpdesk", ring_timeout_seconds=0.2, wrap_up_seconds=60.0),
+    QueueSettings("hardware"),
+)
+
+
+class Node:
+    """A store with its own copy of the ACD and the events that copy published."""
+
+    def __init__(self, store: AcdStore, events: list[ev.AcdEvent], own: list[bool]) -> None:
+        self.store, self.events, self.own = store, events, own
+
+    @property
+    def acd(self) -> Acd:
+        return self.store.acd
+
+    def of(self, kind: type[Any]) -> list[Any]:
+        return [e for e in self.events if isinstance(e, kind)]
+
+
+def _acd(clock: Any, events: list[ev.AcdEvent], own: list[bool], store: list[AcdStore]) -> Acd:
+    def publish(event: ev.AcdEvent) -> None:
+        events.append(event)
+        own.append(store[0].applying_own)
+
+    return Acd(QUEUES, clock, publish, rng=random.Random(7))  # copies share the seed
+
+
+@pytest.fixture(params=["local", "redis"])
+async def nodes(request: pytest.FixtureRequest) -> AsyncIterator[Callable[..., Any]]:
+    """Make nodes of one store kind; for Redis, all of a test's nodes share one ACD."""
+    kind = request.param
+    url = require_redis() if kind == "redis" else ""
+    prefix = f"test:acd:{uuid.uuid4().hex[:8]}"
+    made: list[AcdStore] = []
+
+    async def make(**options: Any) -> Node:
+        events: list[ev.AcdEvent] = []
+        own: list[bool] = []
+        holder: list[AcdStore] = []
+        store: AcdStore
+        if kind == "local":
+            store = LocalAcdStore(_acd(SystemClock(), events, own, holder))
+        else:
+            clock = LogClock(SystemClock())
+            acd = _acd(clock, events, own, holder)
+            store = RedisAcdStore(acd, clock, url, prefix=prefix, **options)
+        holder.append(store)
+        await store.start()
+        made.append(store)
+        return Node(store, events, own)
+
+    make.kind = kind  # type: ignore[attr-defined]
+    make.url, make.prefix = url, prefix  # type: ignore[attr-defined]
+    yield make
+    for store in made:
+        await store.close()
+    if kind == "redis":
+        client = aioredis.from_url(url)
+        keys = [k async for k in client.scan_iter(f"{prefix}:*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+
+
+async def _available(node: Node, *agents: str, queues: tuple[str, ...] = ("helpdesk",)) -> None:
+    for agent in agents:
+        node.store.submit(c.AddAgent(agent, queues))
+        await node.store.submit(c.SetAgentState(agent, AgentState.AVAILABLE))
+
+
+async def _settle(*nodes: Node) -> None:
+    """Every node has applied everything any of them submitted (a no-op command each)."""
+    for node in nodes:
+        await node.store.submit(c.Hangup("settle-" + uuid.uuid4().hex))
+    for node in nodes:
+        await node.store.submit(c.Hangup("settle-" + uuid.uuid4().hex))
+
+
+# ----- the contract -------------------------------------------------------------------
+
+
+async def test_an_enqueued_call_is_offered_to_the_free_agent(nodes: Any) -> None:
+    node = await nodes()
+    await _available(node, "alice")
+    await node.store.submit(c.Enqueue("call-1", "helpdesk", "+8613800000001"))
+    assert node.acd.call("call-1").phase is CallPhase.OFFERED
+    assert [(e.call_id, e.agent_id) for e in node.of(ev.CallOffered)] == [("call-1", "alice")]
+    assert node.acd.agent("alice").state is AgentState.OFFERED
+
+
+async def test_the_acds_refusal_reaches_the_submitter(nodes: Any) -> None:
+    node = await nodes()
+    with pytest.raises(UnknownAgent):
+        await node.store.submit(c.SetAgentState("nobody", AgentState.AVAILABLE))
+    with pytest.raises(UnknownCall):
+        await node.store.submit(c.Answered("no-such-call"))
+    await node.store.submit(c.Enqueue("call-1", "helpdesk", "+8613800000001"))
+    with pytest.raises(InvalidTransition):
+        await node.store.submit(c.Enqueue("call-1", "helpdesk", "+8613800000001"))
+    # A refusal changes nothing and the store goes on serving.
+    assert [call.call_id for call in node.acd.waiting_calls("helpdesk")] == ["call-1"]
+
+
+async def test_commands_apply_in_the_order_they_were_submitted(nodes: Any) -> None:
+    node = await nodes()
+    futures = [
+        node.store.submit(c.Enqueue(f"call-{i}", "helpdesk", f"+86138{i:08d}")) for i in range(40)
+    ]
+    futures += [node.store.submit(c.Hangup(f"call-{i}")) for i in range(0, 40, 2)]
+    await asyncio.gather(*futures)
+    assert [call.call_id for call in node.acd.waiting_calls("helpdesk")] == [
+        f"call-{i}" for i in range(1, 40, 2)
+    ]
+    assert [e.call_id for e in node.of(ev.CallAbandoned)] == [f"call-{i}" for i in range(0, 40, 2)]
+
+
+async def test_a_hangup_of_a_call_the_acd_no_longer_has_is_harmless(nodes: Any) -> None:
+    node = await nodes()
+    await node.store.submit(c.Hangup("never-queued"))
+    await node.store.submit(c.Enqueue("call-1", "helpdesk", "+8613800000001"))
+    await node.store.submit(c.Hangup("call-1"))
+    await node.store.submit(c.Hangup("call-1"))
+    assert not node.acd.has_call("call-1")
+    assert len(node.of(ev.CallAbandoned)) == 1
+
+
+async def test_a_whole_call_answered_completed_and_wrapped_up(nodes: Any) -> None:
+    node = await nodes()
+    await _available(node, "alice")
+    await node.store.submit(c.Enqueue("call-1", "helpdesk", "+8613800000001"))
+    await node.store.submit(c.Answered("call-1", "alice"))
+    assert node.acd.agent("alice").state is AgentState.ON_CALL
+    await node.store.submit(c.Hangup("call-1"))
+    assert node.acd.agent("alice").state is AgentState.WRAP_UP
+    await node.store.submit(c.EndWrapUp("alice"))
+    assert node.acd.agent("alice").state is AgentState.AVAILABLE
+    figures = node.acd.statistics("helpdesk").window(node.events[-1].at + 1, 3600)
+    assert (figures.offered, figures.answered, figures.abandoned) == (1, 1, 0)
+    assert [type(e).__name__ for e in node.events if not isinstance(e, ev.AgentStateChanged)] == [
+        "CallEnqueued",
+        "CallOffered",
+        "CallAnswered",
+        "CallCompleted",
+    ]
+
+
+async def test_time_withdraws_an_unanswered_offer_and_pauses_the_agent(nodes: Any) -> None:
+    node = await nodes()
+    await _available(node, "alice")
+    await node.store.submit(c.Enqueue("call-1", "helpdesk", "+8613800000001"))
+    await node.store.submit(c.Tick())  # before the ring timeout: nothing changes
+    assert node.acd.call("call-1").phase is CallPhase.OFFERED
+    await asyncio.sleep(0.3)
+    await node.store.submit(c.Tick())
+    assert node.acd.call("call-1").phase is CallPhase.WAITING
+    assert node.acd.agent("alice").state is AgentState.PAUSED
+    assert node.acd.agent("alice").reason == "no answer"
+
+
+async def test_memberships_and_skills_change_at_run_time(nodes: Any) -> None:
+    node = await nodes()
+    await _available(node, "bob", queues=("hardware",))
+    await node.store.submit(c.Enqueue("call-1", "helpdesk", "+8613800000001"))
+    assert node.acd.call("call-1").phase is CallPhase.WAITING  # bob does not serve helpdesk
+    await node.store.submit(c.SetMembership("bob", {"hardware": (5, 0), "helpdesk": (7, 1)}))
+    assert node.acd.call("call-1").agent_id == "bob"
+    assert node.acd.agent("bob").memberships["helpdesk"].level == 7
+    await node.store.submit(c.SetSkills("bob", {"printers": 9}))
+    assert node.acd.agent("bob").skills == {"printers": 9}
+
+
+async def test_events_of_own_commands_are_marked_as_own(nodes: Any) -> None:
+    node = await nodes()
+    await node.store.submit(c.Enqueue("call-1", "helpdesk", "+8613800000001"))
+    assert node.own and all(node.own)
+
+
+# ----- Redis only: one ACD across processes ------------------------------------------
+
+
+def _redis_only(nodes: Any) -> None:
+    if nodes.kind != "redis":
+        pytest.skip("shared state is the Redis store's")
+
+
+async def test_copies_agree_and_any_node_may_answer_another_nodes_call(nodes: Any) -> None:
+    _redis_only(nodes)
+    a, b = await nodes(), await nodes()
+    await _available(a, "alice")
+    await b.store.submit(c.Enqueue("call-b", "helpdesk", "+8613800000001"))
+    await _settle(a, b)
+    assert a.acd.call("call-b").agent_id == b.acd.call("call-b").agent_id == "alice"
+    await a.store.submit(c.Answered("call-b", "alice"))
+    await _settle(a, b)
+    assert b.acd.agent("alice").state is AgentState.ON_CALL
+    assert a.acd.export_state() == b.acd.export_state()
+    # Each node wrote once what it caused: b the enqueue and offer, a the answer.
+    by_node = {
+        name: {type(e).__name__ for e, own in zip(n.events, n.own, strict=True) if own}
+        for name, n in (("a", a), ("b", b))
+    }
+    assert "CallEnqueued" in by_node["b"] and "CallEnqueued" not in by_node["a"]
+    assert "CallAnswered" in by_node["a"] and "CallAnswered" not in by_node["b"]
+
+
+async def test_a_node_joining_late_starts_from_the_snapshot_and_the_log(nodes: Any) -> None:
+    _redis_only(nodes)
+    a = await nodes()
+    await _available(a, "alice", "bob")
+    for i in range(5):
+        await a.store.submit(c.Enqueue(f"call-{i}", "helpdesk", f"+86138{i:08d}"))
+    assert isinstance(a.store, RedisAcdStore)
+    assert await a.store.save_snapshot()
+    await a.store.submit(c.Answered("call-0"))
+    await a.store.submit(c.Hangup("call-3"))
+    late = await nodes()
+    assert late.acd.export_state() == a.acd.export_state()
+    assert late.events and not any(late.own)  # it replayed the log after the snapshot
+    client = aioredis.from_url(nodes.url, decode_responses=True)
+    snapshot = await client.hgetall(f"{nodes.prefix}:snapshot")
+    await client.aclose()
+    assert set(json.loads(snapshot["owners"])) == {f"call-{i}" for i in range(5)}
+
+
+async def test_the_calls_of_a_lost_node_end_and_free_its_agents(nodes: Any) -> None:
+    _redis_only(nodes)
+    survivor = await nodes(lease_seconds=0.6)
+    doomed = await nodes(lease_seconds=0.6)
+    await _available(survivor, "alice", "bob")
+    await doomed.store.submit(c.Enqueue("lost-1", "helpdesk", "+8613800000001"))
+    await doomed.store.submit(c.Enqueue("lost-2", "helpdesk", "+8613800000002"))
+    await doomed.store.submit(c.Answered("lost-1"))
+    await survivor.store.submit(c.Enqueue("kept", "helpdesk", "+8613800000003"))
+    assert isinstance(doomed.store, RedisAcdStore)
+    for task in doomed.store._tasks:  # dies without a word: no BYE, no hang-up
+        task.cancel()
+    for _ in range(50):
+        await asyncio.sleep(0.1)
+        if not survivor.acd.has_call("lost-1") and not survivor.acd.has_call("lost-2"):
+            break
+    assert not survivor.acd.has_call("lost-1") and not survivor.acd.has_call("lost-2")
+    assert survivor.acd.has_call("kept")  # the survivor's own call stays
+    agents = {a: survivor.acd.agent(a).state for a in ("alice", "bob")}
+    # One agent was talking on lost-1 (now in wrap-up); the other rang with lost-2 and
+    # is free again, so the survivor's call reached it.
+    assert sorted(agents.values()) == sorted([AgentState.WRAP_UP, AgentState.OFFERED])
+    assert survivor.acd.call("kept").agent_id is not None
