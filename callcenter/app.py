@@ -26,6 +26,7 @@ from callcenter.acd.events import AcdEvent, CallAbandoned, CallCompleted
 from callcenter.acd_store import AcdStore, LocalAcdStore
 from callcenter.acd_store.redis_log import LogClock, RedisAcdStore
 from callcenter.acd_store.store import fire
+from callcenter.api.admin import membership_command
 from callcenter.api.app import build_app
 from callcenter.api.deps import ApiDeps
 from callcenter.api.websocket import Hub, WebSocketConfig
@@ -81,6 +82,7 @@ def _observe_bridge(bus: EventBus, metrics: BridgeMetrics, service: CallService)
 
     bus.subscribe(m.InboundCall, accepted)
     bus.subscribe(m.CallRefused, refused)
+    bus.subscribe(m.RtpTimedOut, lambda _: metrics.rtp_timed_out())
     bus.subscribe(m.LegEnded, lambda _: metrics.set_active_calls(service.active_calls))
 
 
@@ -152,6 +154,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
                 continue
             queues = tuple(q for q in account.queues if q in acd.queue_names)
             fire(acd_store, AddAgent(account.username, queues, dict(account.skills)))
+            fire(acd_store, membership_command(account, acd.queue_names))  # levels, penalties
             if account.sip_uri:
                 endpoints[account.username] = account.sip_uri
 
@@ -159,7 +162,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         ProcessCollector(registry=registry)
         PlatformCollector(registry=registry)
         GCCollector(registry=registry)
-        acd_metrics = AcdMetrics(registry, acd, clock)
+        acd_metrics = AcdMetrics(registry, acd, clock, lambda: acd_store.applying_own)
         bus.subscribe(AcdEvent, acd_metrics.on_event)
         bridge_metrics = BridgeMetrics(registry)
         bus.subscribe(IvrFinished, IvrMetrics(registry).on_event)

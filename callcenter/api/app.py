@@ -7,7 +7,7 @@ import secrets
 from aiohttp import web
 
 from callcenter import console
-from callcenter.api import auth, ops, routes, staffing, websocket
+from callcenter.api import admin, auth, ops, routes, staffing, websocket
 from callcenter.api.deps import DEPS, DUMMY_PASSWORD_HASH, ApiDeps
 from callcenter.api.errors import error_middleware
 from callcenter.auth.passwords import hash_password
@@ -38,6 +38,7 @@ def build_app(deps: ApiDeps, hub: websocket.Hub | None = None) -> web.Applicatio
     app.router.add_get("/metrics", ops.metrics)
     app.router.add_post("/api/v1/auth/login", auth.login)
     routes.add_routes(app)
+    admin.add_routes(app)
     staffing.add_routes(app)
     console.add_routes(app)
     if hub is not None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from callcenter.api.errors import ApiError
+from callcenter.ticketing.records import DEFAULT_LEVEL, MAX_LEVEL, MAX_PENALTY, MIN_LEVEL
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -30,8 +31,37 @@ class AgentStateBody(_Body):
     reason: str | None = Field(None, max_length=200)
 
 
-async def parse_body(request: web.Request, model: type[M]) -> M:
+#: Queue and skill names: what the configuration and the database columns hold.
+Name = Annotated[str, Field(min_length=1, max_length=64)]
+Level = Annotated[int, Field(ge=MIN_LEVEL, le=MAX_LEVEL)]
+#: More queues or skills than this for one agent is a mistake, not a desk.
+MAX_ENTRIES = 100
+
+
+class MembershipBody(_Body):
+    """How an agent serves one queue; either field may be left out."""
+
+    level: Level = DEFAULT_LEVEL
+    penalty: int = Field(0, ge=0, le=MAX_PENALTY)
+
+
+class MembershipsBody(_Body):
+    """Every queue the agent is to serve: queue name -> membership."""
+
+    queues: dict[Name, MembershipBody] = Field(max_length=MAX_ENTRIES)
+
+
+class SkillsBody(_Body):
+    """Every skill the agent is to have: name -> level 1-10."""
+
+    skills: dict[Name, Level] = Field(max_length=MAX_ENTRIES)
+
+
+async def parse_body(request: web.Request, model: type[M], *, optional: bool = False) -> M:
+    """The body as `model`; `optional`: an empty body is the model's defaults."""
     raw = await request.read()
+    if optional and not raw.strip():
+        raw = b"{}"
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:

@@ -7,7 +7,13 @@ from typing import Any
 
 from callcenter.acd.acd import Acd
 from callcenter.acd.model import Agent
-from callcenter.ticketing.records import AcdEventEntry, CallRecord, Ticket
+from callcenter.ticketing.records import (
+    AcdEventEntry,
+    AgentAccount,
+    CallRecord,
+    QueueMembership,
+    Ticket,
+)
 
 #: The window the queue figures (service level, ASA, AHT) are computed over.
 QUEUE_WINDOW_SECONDS = 3600.0
@@ -31,6 +37,49 @@ def agent_view(agent: Agent, now: float) -> dict[str, Any]:
         "queues": sorted(agent.queues),
         "call_id": agent.call_id,
         "pending_state": agent.pending_state.value if agent.pending_state else None,
+    }
+
+
+def membership_view(membership: QueueMembership) -> dict[str, Any]:
+    return {"level": membership.level, "penalty": membership.penalty}
+
+
+def agent_admin_view(account: AgentAccount, agent: Agent | None, now: float) -> dict[str, Any]:
+    """One agent: its live state (all null while the ACD does not have it, i.e. it was
+    added to the database after start) and the queues and skills the database keeps."""
+    live: dict[str, Any] = (
+        agent_view(agent, now)
+        if agent is not None
+        else {
+            "username": account.username,
+            "state": None,
+            "reason": None,
+            "time_in_state_seconds": None,
+            "queues": [],
+            "call_id": None,
+            "pending_state": None,
+        }
+    )
+    return {
+        **live,
+        "display_name": account.display_name,
+        "memberships": {
+            queue: membership_view(account.memberships[queue])
+            for queue in sorted(account.memberships)
+        },
+        "skills": dict(sorted(account.skills.items())),
+    }
+
+
+def queue_member_view(
+    account: AgentAccount, queue: str, agent: Agent | None, now: float
+) -> dict[str, Any]:
+    return {
+        "username": account.username,
+        **membership_view(account.memberships[queue]),
+        "state": agent.state.value if agent is not None else None,
+        "time_in_state_seconds": max(0.0, now - agent.state_since) if agent is not None else None,
+        "call_id": agent.call_id if agent is not None else None,
     }
 
 

@@ -143,6 +143,8 @@ class CallService:
         bus.subscribe(m.DtmfReceived, self._on_dtmf)
         bus.subscribe(m.LegAnswered, self._on_leg_answered)
         bus.subscribe(m.LegEnded, self._on_leg_ended)
+        bus.subscribe(m.LegHeld, self._on_leg_held)
+        bus.subscribe(m.LegResumed, self._on_leg_resumed)
         bus.subscribe(acd_ev.CallOffered, self._on_offered)
         bus.subscribe(acd_ev.OfferWithdrawn, self._on_offer_withdrawn)
         bus.subscribe(acd_ev.CallEnqueued, self._on_enqueued)
@@ -365,6 +367,25 @@ class CallService:
                 self._telephony.send(m.Connect(call.call_id, leg_id))
 
         self._acd_store.submit(cmd.Answered(call.call_id, call.agent_id)).add_done_callback(connect)
+
+    def _talking_agent_leg(self, leg_id: str) -> HotlineCall | None:
+        call = self._agent_legs.get(leg_id)
+        if call is None or call.ended or call.agent_leg != leg_id:
+            return None
+        if not self._acd.has_call(call.call_id):
+            return None
+        return call if self._acd.call(call.call_id).phase is CallPhase.CONNECTED else None
+
+    def _on_leg_held(self, event: m.LegHeld) -> None:
+        """The agent's phone put the caller on hold: music, not silence, until it resumes."""
+        call = self._talking_agent_leg(event.leg_id)
+        if call is not None:
+            self._telephony.send(m.PlayMusic(call.call_id))
+
+    def _on_leg_resumed(self, event: m.LegResumed) -> None:
+        call = self._talking_agent_leg(event.leg_id)
+        if call is not None:
+            self._telephony.send(m.Connect(call.call_id, event.leg_id))
 
     def _on_leg_ended(self, event: m.LegEnded) -> None:
         agent_call = self._agent_legs.pop(event.leg_id, None)

@@ -10,7 +10,7 @@ Every metric and how to aggregate it across processes is listed in docs/metrics.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -69,9 +69,21 @@ def queue_wait_buckets(thresholds: Iterable[float]) -> tuple[float, ...]:
 
 
 class AcdMetrics:
-    """Subscribe `on_event` to the bus for `AcdEvent`; the collector registers itself."""
+    """Subscribe `on_event` to the bus for `AcdEvent`; the collector registers itself.
 
-    def __init__(self, registry: CollectorRegistry, acd: Acd, clock: Clock) -> None:
+    `own`: whether the event being published comes from this process's own command.
+    With several processes sharing the ACD every process sees every event; the counters
+    count only their own, so summing them over the processes counts each call once.
+    """
+
+    def __init__(
+        self,
+        registry: CollectorRegistry,
+        acd: Acd,
+        clock: Clock,
+        own: Callable[[], bool] = lambda: True,
+    ) -> None:
+        self._own = own
         self.offered = Counter(
             "callcenter_calls_offered_total",
             "Calls that entered a queue.",
@@ -121,6 +133,11 @@ class AcdMetrics:
         registry.register(AcdCollector(acd, clock, self.occupancy))
 
     def on_event(self, event: ev.AcdEvent) -> None:
+        if isinstance(event, ev.AgentStateChanged):
+            self.occupancy.on_state_changed(event)  # every process keeps the shared view
+            return
+        if not self._own():
+            return
         match event:
             case ev.CallEnqueued(queue=queue):
                 self.offered.labels(queue=queue).inc()
@@ -131,8 +148,6 @@ class AcdMetrics:
                 self.abandoned.labels(queue=queue).inc()
                 if short:
                     self.abandoned_short.labels(queue=queue).inc()
-            case ev.AgentStateChanged():
-                self.occupancy.on_state_changed(event)
             case _:
                 pass
 

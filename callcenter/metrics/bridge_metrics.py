@@ -50,6 +50,11 @@ class BridgeMetrics:
             ["reason"],
             registry=registry,
         )
+        self._rtp_timeouts = Counter(
+            "callcenter_sip_rtp_timeouts_total",
+            "Call legs hung up because no RTP arrived for sip.rtp_timeout_seconds.",
+            registry=registry,
+        )
         for response_class in RESPONSE_CLASSES:
             self._invites.labels(response_class=response_class)
         for reason in RefusalReason:
@@ -68,6 +73,10 @@ class BridgeMetrics:
         self._refused.labels(reason=label.value).inc()
         if label is RefusalReason.CAPACITY:
             self._capacity.inc()
+
+    def rtp_timed_out(self) -> None:
+        """Count one leg the bridge hung up for silence (softphone_bridge RtpTimedOut)."""
+        self._rtp_timeouts.inc()
 
 
 def response_class(status_code: int) -> str:

@@ -116,6 +116,40 @@ class DtmfReceived:
 
 
 @dataclass(frozen=True)
+class LegHeld:
+    """The far end put the leg on hold (re-INVITE with a=sendonly or a=inactive).
+
+    The bridge answered recvonly or inactive, so the party hears nothing from us until
+    LegResumed; the RTP timeout is paused meanwhile. The leg stays up.
+    """
+
+    leg_id: str
+    direction: str  # what the far end offered: "sendonly" or "inactive"
+
+
+@dataclass(frozen=True)
+class LegResumed:
+    """The far end took the leg off hold (sendrecv again); what it heard before resumes."""
+
+    leg_id: str
+
+
+@dataclass(frozen=True)
+class RtpTimedOut:
+    """No RTP arrived on the leg for sip.rtp_timeout_seconds: the bridge sent BYE.
+
+    LegEnded (reason RTP_TIMEOUT_REASON) follows once PJSIP has ended the leg.
+    """
+
+    leg_id: str
+    silent_seconds: float
+
+
+#: LegEnded.reason of a leg the bridge hung up because its RTP stopped.
+RTP_TIMEOUT_REASON = "RTP timeout"
+
+
+@dataclass(frozen=True)
 class LegEnded:
     leg_id: str
     status_code: int  # the last SIP status of the leg (486 busy, 408 timeout, 200 after BYE)
@@ -131,5 +165,8 @@ BridgeEvent = (
     | LegAnswered
     | PromptFinished
     | DtmfReceived
+    | LegHeld
+    | LegResumed
+    | RtpTimedOut
     | LegEnded
 )

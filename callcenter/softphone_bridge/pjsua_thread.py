@@ -38,6 +38,8 @@ POLL_MS = 5
 LEVEL_SAMPLE_SECONDS = 0.25
 #: How often calls PJSIP ended without telling us are looked for.
 REAP_SECONDS = 1.0
+#: How often each leg's count of received RTP packets is read (the RTP timeout).
+RTP_CHECK_SECONDS = 1.0
 #: Headroom of pjsua call slots beyond two legs per inbound call (rejections in flight).
 CALL_SLOT_HEADROOM = 16
 
@@ -58,6 +60,14 @@ class _Leg:
     playing: tuple[Any, ...] | None = None
     player: Any = None  # the prompt player feeding this leg
     media: dict[str, int] = field(default_factory=dict)
+    audio_index: int | None = None  # SDP index of the audio stream, active or held
+    #: "sendonly" or "inactive" while the far end holds the leg, else None.
+    held: str | None = None
+    rx_packets: int = 0  # RTP packets received on the stream when last read
+    rx_seen_at: float = 0.0  # monotonic time RTP last arrived (or the silence clock restarted)
+    end_reason: str | None = None  # why we hung up, when LegEnded should say so
+    #: A stream (and its bridge port) was created or destroyed since media was last routed.
+    stream_replaced: bool = True
 
 
 def _guarded(callback: Callable[..., None]) -> Callable[..., None]:
@@ -95,6 +105,10 @@ class _Call(pj.Call):  # type: ignore[misc]
         method = "sip_info" if prm.method == pj.PJSUA_DTMF_METHOD_SIP_INFO else "rfc4733"
         if self.leg_id is not None:
             self.owner._emit(m.DtmfReceived(self.leg_id, str(prm.digit), method))
+
+    @_guarded
+    def onStreamCreated(self, prm: Any) -> None:
+        self.owner._on_stream_created(self)
 
     @_guarded
     def onStreamDestroyed(self, prm: Any) -> None:
@@ -150,6 +164,7 @@ class PjsuaThread:
         self._accepting = True
         self._next_level_sample = 0.0
         self._next_reap = 0.0
+        self._next_rtp_check = 0.0
         self._flood = FloodGuard(
             settings.invite_rate_per_source, settings.invite_burst_per_source, time.monotonic
         )
@@ -227,6 +242,9 @@ class PjsuaThread:
         if now >= self._next_reap:
             self._next_reap = now + REAP_SECONDS
             self._reap_dead_calls()
+        if now >= self._next_rtp_check:
+            self._next_rtp_check = now + RTP_CHECK_SECONDS
+            self._check_rtp(now)
 
     def _sample_levels(self) -> None:
         """Remember the loudest the other party sounded to each bridged leg.
@@ -275,6 +293,11 @@ class PjsuaThread:
         acfg.mediaConfig.transportConfig.port = s.rtp_port
         acfg.mediaConfig.transportConfig.portRange = s.rtp_port_range
         acfg.mediaConfig.transportConfig.boundAddress = s.host
+        # RFC 4028: honoured when a peer asks (Supported: timer), not imposed on one that
+        # does not; a refresh that never comes ends the call with BYE.
+        acfg.callConfig.timerUse = pj.PJSUA_SIP_TIMER_OPTIONAL
+        acfg.callConfig.timerSessExpiresSec = s.session_expires_seconds
+        acfg.callConfig.timerMinSESec = s.session_min_se_seconds
         account = _Account(self)
         account.create(acfg, True)
         self._account = account
@@ -526,21 +549,99 @@ class PjsuaThread:
             return
         info = call.getInfo()
         audio = None
+        index: int | None = None
+        held: str | None = None
         for media in info.media:
-            if media.type == pj.PJMEDIA_TYPE_AUDIO and media.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
-                audio = call.getAudioMedia(media.index)
+            if media.type != pj.PJMEDIA_TYPE_AUDIO:
+                continue
+            if media.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
+                audio, index = call.getAudioMedia(media.index), int(media.index)
                 break
+            if media.status == pj.PJSUA_CALL_MEDIA_REMOTE_HOLD:
+                # Our direction is the mirror of the offer: recvonly answers sendonly.
+                held = "sendonly" if media.dir == pj.PJMEDIA_DIR_DECODING else "inactive"
+                index = int(media.index)
+                break
+        self._track_hold(leg, index, held)
+        if audio is not None and leg.audio is not None and not leg.stream_replaced:
+            # A re-INVITE that left the stream as it was (a session refresh): what the
+            # party hears goes on; a prompt must not start over.
+            log.debug("leg %s: media renegotiated, stream unchanged", leg.leg_id)
+            return
+        leg.stream_replaced = False
+        # The stream and its bridge port are new (hold, resume, codec change), or gone:
+        # the old port took every connection with it, so connect afresh, both ways.
+        if leg.player is not None:
+            self._graveyard.append(leg.player)
+            leg.player = None
+        if leg.wanted is not None and leg.wanted[0] == "prompt":
+            # The prompt starts over with a new player; the old one's end is not its end.
+            self._serial += 1
+            leg.wanted = (*leg.wanted[:3], self._serial)
         leg.audio, leg.playing = audio, None
         self._apply_audio(leg)
-        # A peer waiting for this leg's media can now be connected too.
         for other in self._legs.values():
-            if other.wanted == ("peer", leg.leg_id) and other.playing != other.wanted:
-                self._apply_audio(other)
+            if other.wanted == ("peer", leg.leg_id):
+                other.playing = None
+                self._apply_audio(other)  # waits while this leg has no audio (held)
+
+    def _track_hold(self, leg: _Leg, index: int | None, held: str | None) -> None:
+        """Report hold and resume by the far end; either restarts the RTP silence clock."""
+        now = time.monotonic()
+        if index != leg.audio_index:
+            leg.audio_index, leg.rx_packets, leg.rx_seen_at = index, 0, now
+        was_held, leg.held = leg.held, held
+        if held == was_held:
+            return
+        leg.rx_seen_at = now
+        if held is not None:
+            log.info("leg %s put on hold by the far end (%s)", leg.leg_id, held)
+            self._emit(m.LegHeld(leg.leg_id, held))
+        else:
+            log.info("leg %s taken off hold by the far end", leg.leg_id)
+            self._emit(m.LegResumed(leg.leg_id))
+
+    def _check_rtp(self, now: float) -> None:
+        """Hang up answered legs whose RTP stopped: a peer that vanished without BYE would
+        otherwise hold a slot (and an agent) for ever. Held legs are expected to be quiet."""
+        limit = self._settings.rtp_timeout_seconds
+        if limit <= 0:
+            return
+        for leg in list(self._legs.values()):
+            if not leg.answered or leg.audio_index is None or leg.held is not None:
+                continue
+            if leg.end_reason is not None:
+                continue  # already hung up, waiting for PJSIP to finish
+            try:
+                stat = leg.call.getStreamStat(leg.audio_index)
+            except pj.Error:
+                continue  # no stream (being re-negotiated): nothing to judge
+            packets = int(stat.rtcp.rxStat.pkt)
+            if packets != leg.rx_packets:
+                leg.rx_packets, leg.rx_seen_at = packets, now
+            elif now - leg.rx_seen_at >= limit:
+                self._rtp_timed_out(leg, now - leg.rx_seen_at)
+
+    def _rtp_timed_out(self, leg: _Leg, silent: float) -> None:
+        log.warning("leg %s: no RTP for %.1f s; hanging up", leg.leg_id, silent)
+        leg.end_reason = m.RTP_TIMEOUT_REASON
+        self._emit(m.RtpTimedOut(leg.leg_id, round(silent, 1)))
+        try:
+            leg.call.hangup(pj.CallOpParam())
+        except pj.Error as exc:
+            # Already ending: its DISCONNECTED callback still reports the leg.
+            log.warning("hang-up of silent leg %s failed: %s", leg.leg_id, exc.reason)
+
+    def _on_stream_created(self, call: _Call) -> None:
+        leg = self._legs.get(call.leg_id or "")
+        if leg is not None:
+            leg.stream_replaced = True
 
     def _on_stream_destroyed(self, call: _Call, index: int) -> None:
         leg = self._legs.get(call.leg_id or "")
         if leg is None:
             return
+        leg.stream_replaced = True
         try:
             stat = call.getStreamStat(index)
         except Exception:
@@ -573,6 +674,7 @@ class PjsuaThread:
         for other in self._legs.values():
             if other.playing == ("peer", leg.leg_id):
                 other.playing = None
+        reason = leg.end_reason or reason
         self._emit(m.LegEnded(leg.leg_id, status_code, reason, leg.answered, leg.media))
 
     def _reap_dead_calls(self) -> None:

@@ -6,6 +6,7 @@ compares them); a change here needs a new migration.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     Dialect,
@@ -162,9 +164,45 @@ class Agent(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
     sip_uri: Mapped[str | None] = mapped_column(String(255))
-    queues: Mapped[list[str]] = mapped_column(JSON, default=list)
     skills: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=_utcnow)
+
+    #: The queues it serves, by name; load them explicitly (`selectinload`).
+    memberships: Mapped[list[AgentQueue]] = relationship(
+        lazy="raise",
+        order_by="AgentQueue.queue",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+    @property
+    def queues(self) -> list[str]:
+        """The names of its queues (the memberships must be loaded)."""
+        return [membership.queue for membership in self.memberships]
+
+    @queues.setter
+    def queues(self, names: Iterable[str]) -> None:
+        """Serve these queues at the default level and penalty, as `Agent(queues=[...])`
+        did when the names were a column."""
+        self.memberships = [AgentQueue(queue=name) for name in dict.fromkeys(names)]
+
+
+class AgentQueue(Base):
+    """One queue an agent serves, with its level and penalty there (see
+    `callcenter.acd.model.Membership`)."""
+
+    __tablename__ = "agent_queue"
+    __table_args__ = (
+        CheckConstraint("level >= 1 AND level <= 10", name="level"),
+        CheckConstraint("penalty >= 0", name="penalty"),
+    )
+
+    agent_id: Mapped[int] = mapped_column(
+        ForeignKey("agent.id", ondelete="CASCADE"), primary_key=True
+    )
+    queue: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    level: Mapped[int] = mapped_column(Integer, default=5, server_default=text("5"))
+    penalty: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 class Ticket(Base):

@@ -7,7 +7,7 @@ the SQLAlchemy adapter (`store.py`) implements it.
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -21,6 +21,11 @@ class CallOutcome(enum.StrEnum):
     REFUSED = "refused"  # turned away: capacity, shutting down
     OVERFLOWED = "overflowed"  # a queue limit sent it to "ticket only": message, ticket, bye
     INTERRUPTED = "interrupted"  # the process stopped or crashed with the call up
+    #: The caller asked to be called back (or a queue limit made it a callback) and hung
+    #: up; the callback is pending, or every try of it failed ("callback_failed").
+    CALLBACK = "callback"
+    CALLED_BACK = "called_back"  # the callback reached the caller: agent and answered_at set
+    CALLBACK_FAILED = "callback_failed"  # no try reached the caller; the callback was dropped
 
 
 class Role(enum.StrEnum):
@@ -76,6 +81,29 @@ class Ticket:
     call_ids: tuple[str, ...] = ()
 
 
+#: Levels of memberships and skills: 1-10, 5 when not given (as the ACD's).
+MIN_LEVEL = 1
+MAX_LEVEL = 10
+DEFAULT_LEVEL = 5
+#: Penalties are small numbers in practice; the bound keeps them within any INTEGER column.
+MAX_PENALTY = 1_000_000
+
+
+@dataclass(frozen=True)
+class QueueMembership:
+    """How an agent serves one queue: its level there (1-10; skills-based routing prefers
+    higher) and its penalty (0 or more; lower penalties are offered calls first)."""
+
+    level: int = DEFAULT_LEVEL
+    penalty: int = 0
+
+    def __post_init__(self) -> None:
+        if not MIN_LEVEL <= self.level <= MAX_LEVEL:
+            raise ValueError(f"level {self.level} is not from {MIN_LEVEL} to {MAX_LEVEL}")
+        if not 0 <= self.penalty <= MAX_PENALTY:
+            raise ValueError(f"penalty {self.penalty} is not from 0 to {MAX_PENALTY}")
+
+
 @dataclass(frozen=True)
 class AgentAccount:
     username: str
@@ -83,8 +111,11 @@ class AgentAccount:
     role: Role
     password_hash: str
     sip_uri: str | None
+    #: The queues it serves, by name (the keys of `memberships`).
     queues: tuple[str, ...]
     skills: dict[str, int] = field(default_factory=dict)
+    #: Queue -> level and penalty there; one entry per name in `queues`.
+    memberships: dict[str, QueueMembership] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -174,6 +205,26 @@ class TicketStore(Protocol):
     async def agent_accounts(self) -> list[AgentAccount]: ...
 
     async def agent_account(self, username: str) -> AgentAccount | None: ...
+
+    # Queue memberships and skills of an account, each call one transaction; None when
+    # there is no account of that username.
+    async def set_agent_memberships(
+        self, username: str, memberships: Mapping[str, QueueMembership]
+    ) -> AgentAccount | None:
+        """Replace the account's queues (with levels and penalties) by these."""
+        ...
+
+    async def set_agent_membership(
+        self, username: str, queue: str, membership: QueueMembership | None
+    ) -> AgentAccount | None:
+        """Add or change one queue of the account; None removes it (no error if absent)."""
+        ...
+
+    async def set_agent_skills(
+        self, username: str, skills: Mapping[str, int]
+    ) -> AgentAccount | None:
+        """Replace the account's skills (name -> level 1-10) by these."""
+        ...
 
     # The ACD's history (queue log) and its state across restarts.
     async def append_acd_events(self, events: Sequence[AcdEventEntry]) -> None: ...

@@ -102,7 +102,7 @@ async def test_migrations_create_exactly_the_models_schema(database_url: str) ->
             diff = await connection.run_sync(_diff, extra)
             assert [entry[0] for entry in diff] == ["add_table"]
             version = await connection.exec_driver_sql("SELECT version_num FROM alembic_version")
-            assert version.scalars().all() == ["0003"]
+            assert version.scalars().all() == ["0004"]
     finally:
         await engine.dispose()
 
