@@ -1,0 +1,136 @@
+"""Two `callcenter serve` processes, one ACD in Redis, one PostgreSQL: real calls.
+
+A call that enters one process is offered to an agent made available through the other;
+both show the same queue; killing the process that holds a live call frees its agent
+and closes its record from the survivor, after the lease.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+
+from tests.integration.harness import Server, agent_phone, caller, metric_value
+from tests.services import fresh_postgres_database, require_redis
+
+pytestmark = [pytest.mark.sip, pytest.mark.slow]
+
+
+@pytest.fixture
+async def cluster(tmp_path: Path) -> AsyncIterator[tuple[Server, Server]]:
+    url = require_redis()
+    prefix = f"test:e2e:{uuid.uuid4().hex[:8]}"
+    shared = {
+        "CALLCENTER_REDIS_URL": url,
+        "CALLCENTER_REDIS_KEY_PREFIX": prefix,
+        "CALLCENTER_REDIS_LEASE_SECONDS": "1.5",
+    }
+    async with fresh_postgres_database() as database_url:
+        (tmp_path / "a").mkdir()
+        (tmp_path / "b").mkdir()
+        a = Server(database_url, tmp_path / "a", extra_env=dict(shared))
+        await a.prepare()
+        b = Server(database_url, tmp_path / "b", agents=a.agents, extra_env=dict(shared))
+        await a.start()
+        await b.start()
+        try:
+            yield a, b
+        finally:
+            for server in (a, b):
+                if server.process is not None and server.process.poll() is None:
+                    await server.stop()
+            client = aioredis.from_url(url)
+            keys = [k async for k in client.scan_iter(f"{prefix}:*")]
+            if keys:
+                await client.delete(*keys)
+            await client.aclose()
+
+
+async def agent_state(server: Server, agent: str) -> str:
+    token = await server.login("sue", "sue-demo")
+    status, body = await server.request("GET", "/api/v1/agents", token)
+    assert status == 200, body
+    return next(str(a["state"]) for a in body["agents"] if a["username"] == agent)
+
+
+async def eventually(check: Callable[[], Any], what: str, timeout: float = 20) -> Any:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await check()
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what}")
+        await asyncio.sleep(0.2)
+
+
+async def test_a_call_on_one_process_reaches_an_agent_made_available_on_the_other(
+    cluster: tuple[Server, Server], tmp_path: Path
+) -> None:
+    a, b = cluster
+    alice = await agent_phone("agent_answer.xml", a.agents["alice"], tmp_path).start()
+    await b.set_state("alice", "available")  # through the process without the call
+
+    async def seen_by_a() -> bool:
+        return await agent_state(a, "alice") == "available"
+
+    await eventually(seen_by_a, "the process with the call sees alice available", timeout=2)
+    phone = await caller("caller.xml", a, tmp_path, talk_ms=4000).start()
+    code, out = await phone.wait(60)
+    assert code == 0, out + phone.traces()
+    code, out = await alice.wait(30)
+    assert code == 0, out + alice.traces()
+
+    async def answered() -> dict[str, Any] | None:
+        calls = await b.calls()  # one database: either process shows the record
+        done = [c for c in calls if c["ended_at"] is not None]
+        return done[0] if done else None
+
+    record = await eventually(answered, "the call record is complete")
+    assert (record["agent"], record["outcome"]) == ("alice", "answered")
+    # The counters count once, on the process that took the call; the queue gauges are
+    # the shared ACD's, the same on both.
+    metrics_a, metrics_b = await a.metrics(), await b.metrics()
+    assert metric_value(metrics_a, "callcenter_calls_answered_total", queue="helpdesk") == 1
+    assert metric_value(metrics_b, "callcenter_calls_answered_total", queue="helpdesk") == 0
+    for metrics in (metrics_a, metrics_b):
+        ratio = metric_value(
+            metrics, "callcenter_service_level_ratio", queue="helpdesk", window="1h"
+        )
+        assert ratio == 1
+
+
+async def test_a_killed_process_frees_its_agent_and_its_record_is_closed(
+    cluster: tuple[Server, Server], tmp_path: Path
+) -> None:
+    a, b = cluster
+    alice = await agent_phone("agent_answer.xml", a.agents["alice"], tmp_path).start()
+    await a.set_state("alice", "available")
+    phone = await caller("caller.xml", a, tmp_path, talk_ms=60000).start()
+
+    async def talking() -> bool:
+        return await agent_state(b, "alice") == "on_call"
+
+    await eventually(talking, "alice talks with the caller")
+    await a.stop(signal.SIGKILL)  # no BYE, no record update, no goodbye to Redis
+
+    async def freed() -> bool:
+        return await agent_state(b, "alice") in ("wrap_up", "available")
+
+    await eventually(freed, "the survivor ends the lost call and frees alice")
+
+    async def closed() -> dict[str, Any] | None:
+        calls = [c for c in await b.calls() if c["ended_at"] is not None]
+        return calls[0] if calls else None
+
+    record = await eventually(closed, "the survivor closes the lost call's record")
+    assert (record["agent"], record["outcome"]) == ("alice", "answered")
+    for sipp in (phone, alice):
+        await sipp.stop()
