@@ -33,7 +33,7 @@ from callcenter.api.websocket import Hub, WebSocketConfig
 from callcenter.auth.tokens import TokenSigner
 from callcenter.calls.acd_memory import AcdMemory
 from callcenter.calls.recorder import CallRecorder, programming_error
-from callcenter.calls.service import OVERFLOW_PROMPT, CallPolicy, CallService
+from callcenter.calls.service import CALLBACK_PROMPT, OVERFLOW_PROMPT, CallPolicy, CallService
 from callcenter.clock import SystemClock
 from callcenter.events import EventBus
 from callcenter.ivr.events import IvrFinished
@@ -117,7 +117,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
     prompts = PromptLibrary(settings.prompts.directory)
     try:
         flows = load_flows(settings.ivr.file)
-        prompts.require([OVERFLOW_PROMPT])
+        prompts.require([OVERFLOW_PROMPT, CALLBACK_PROMPT])
         for flow in flows.flows.values():
             PromptLibrary(settings.prompts.directory, flow.language).require(flow.prompt_names())
     except (PromptError, IvrConfigError) as exc:
@@ -181,6 +181,11 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
                 default_region=settings.ticketing.default_region,
                 attach_window_hours=settings.ticketing.attach_window_hours,
                 default_queue=settings.acd.default_queue,
+                callback_keys={
+                    q.name: q.callback_key for q in settings.acd.queues if q.callback_key
+                },
+                outbound_uri_template=settings.sip.outbound_uri_template,
+                outbound_ring_timeout_seconds=settings.sip.outbound_ring_timeout_seconds,
             ),
             clock=clock,
             agent_endpoints=endpoints,

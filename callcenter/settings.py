@@ -75,6 +75,11 @@ class SipSettings(_Section):
     #: (shorter requests get 422 with Min-SE).
     session_expires_seconds: int = Field(1800, ge=90)
     session_min_se_seconds: int = Field(90, ge=90)
+    #: Where queued callbacks are dialled: a SIP URI with `{number}` (the number to call
+    #: back), e.g. "sip:{number}@pbx.example.com:5060"; null: no callbacks.
+    outbound_uri_template: str | None = None
+    #: How long a callback's callee may ring before the try counts as not answered.
+    outbound_ring_timeout_seconds: float = Field(30.0, gt=0)
 
     @model_validator(mode="after")
     def _consistent(self) -> SipSettings:
@@ -84,6 +89,19 @@ class SipSettings(_Section):
             raise ValueError("rtp_port + rtp_port_range must not pass 65535")
         if self.session_expires_seconds < self.session_min_se_seconds:
             raise ValueError("session_expires_seconds must not be below session_min_se_seconds")
+        template = self.outbound_uri_template
+        if template is not None:
+            try:
+                uri = template.format(number="+10")
+            except (KeyError, IndexError, ValueError):
+                raise ValueError(
+                    "outbound_uri_template may only use the placeholder {number}"
+                ) from None
+            if "{number}" not in template or not uri.startswith(("sip:", "sips:")):
+                raise ValueError(
+                    "outbound_uri_template must be a sip: URI with {number}, e.g."
+                    " sip:{number}@pbx.example.com"
+                )
         return self
 
     def allows(self, address: str) -> bool:
@@ -154,19 +172,20 @@ class QueueConfig(_Section):
     callback_retries: int = Field(2, ge=0)
     callback_retry_seconds: float = Field(300.0, ge=0)
     default_aht_seconds: float = Field(300.0, gt=0)
+    #: The key a caller waiting in this queue presses to be called back instead of
+    #: holding (queued callback); null: no such key. Handled by the call flow, not the ACD.
+    callback_key: Literal["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#"] | None = None
 
-    @model_validator(mode="after")
-    def _supported_overflow(self) -> QueueConfig:
+    @property
+    def dials_callbacks(self) -> bool:
+        """Whether calls of this queue can become callbacks (the key, or an overflow)."""
         target = self.overflow_target
-        if target is not None and target.kind is OverflowKind.CALLBACK:
-            raise ValueError(
-                "overflow_target kind callback needs callback dialling, which the call flow"
-                " does not do yet; use queue or ticket_only"
-            )
-        return self
+        return self.callback_key is not None or (
+            target is not None and target.kind is OverflowKind.CALLBACK
+        )
 
     def to_domain(self) -> QueueSettings:
-        scalars = self.model_dump(exclude={"skill_relaxation", "overflow_target"})
+        scalars = self.model_dump(exclude={"skill_relaxation", "overflow_target", "callback_key"})
         target = self.overflow_target
         return QueueSettings(
             **scalars,
@@ -264,6 +283,19 @@ class Settings(_Section):
     ivr: IvrSettings = IvrSettings()
     auth: AuthSettings = AuthSettings()
     logging: LoggingSettings = LoggingSettings()
+
+    @model_validator(mode="after")
+    def _callbacks_can_be_dialled(self) -> Settings:
+        if self.sip.outbound_uri_template is not None:
+            return self
+        for n, queue in enumerate(self.acd.queues):
+            if queue.dials_callbacks:
+                what = "callback_key" if queue.callback_key is not None else "overflow_target"
+                raise ValueError(
+                    f"acd.queues.{n}.{what}: callbacks need sip.outbound_uri_template"
+                    " (where to dial them)"
+                )
+        return self
 
 
 def env_names(

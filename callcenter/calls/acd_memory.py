@@ -56,20 +56,26 @@ def after_restart(state: dict[str, Any]) -> dict[str, Any]:
     """Keep what outlives the process; drop what died with it.
 
     Callers' SIP legs ended with the old process, so only queued callbacks stay in line
-    (they have no leg). Agents who were ringing or talking come back paused (or in the
-    state they had asked for after the call): their call is gone, and an agent should
-    not be offered a call before confirming it is back at the desk.
+    (they have no leg). A callback whose try was under way (the agent ringing, or the
+    callee being dialled) waits again, in its place, for a new try. Agents who were
+    ringing or talking come back paused (or in the state they had asked for after the
+    call): their call is gone, and an agent should not be offered a call before
+    confirming it is back at the desk.
     """
     state = dict(state)
-    calls = [dict(c) for c in state["calls"] if c.get("callback") and c["phase"] == "waiting"]
+    calls = [
+        dict(c)
+        for c in state["calls"]
+        if c.get("callback") and (c["phase"] != "connected" or c.get("dialing"))
+    ]
     for call in calls:
+        call["phase"] = "waiting"
         call["agent_id"], call["offered_to"], call["offered_at"] = None, [], None
         call["dialing"] = False
-    kept = {c["call_id"] for c in calls}
     agents = []
     for agent in state["agents"]:
         agent = dict(agent)
-        if agent["call_id"] is not None and agent["call_id"] not in kept:
+        if agent["call_id"] is not None:  # every call left is waiting: nobody holds one
             if agent["state"] in ("offered", "on_call"):
                 agent["state"] = agent["pending_state"] or "paused"
                 agent["reason"] = agent["pending_reason"] if agent["pending_state"] else None

@@ -1,8 +1,13 @@
 """One hotline call from INVITE to BYE: IVR, queue, offer to an agent's phone, records.
 
 Reacts to events only (bridge events and ACD events from the bus) and answers with
-bridge commands and ACD operations; it holds the mapping between our call, its legs and
-the agent, nothing else. All of it runs on the event loop.
+bridge commands and ACD commands; it holds the mapping between our call, its legs and
+the agents, nothing else. All of it runs on the event loop.
+
+Every offer gets its own agent leg, so a ring-all call rings every offered phone and the
+ACD decides which answer wins. A queued callback (the caller pressed the queue's
+callback key, or a limit overflowed the call into one) has no caller leg once confirmed:
+the leader process rings the agent, then dials the number (docs/ivr.md).
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -18,7 +23,8 @@ from typing import Protocol
 from callcenter.acd import commands as cmd
 from callcenter.acd import events as acd_ev
 from callcenter.acd.acd import Acd
-from callcenter.acd.model import CallPhase, OfferFailure, OverflowKind
+from callcenter.acd.model import AcdCall, CallPhase, OfferFailure, OverflowKind
+from callcenter.acd.overflow import callable_number
 from callcenter.acd_store import AcdStore
 from callcenter.acd_store.store import fire
 from callcenter.clock import Clock
@@ -53,6 +59,9 @@ log = logging.getLogger(__name__)
 
 #: Played to a caller a queue limit sends to "ticket only", before the call ends.
 OVERFLOW_PROMPT = "overflow_ticket"
+#: Played to a caller whose call became a queued callback (the key, or an overflow),
+#: before the call ends.
+CALLBACK_PROMPT = "callback_confirmed"
 #: How long the IVR waits for the caller lookup before routing the call as unknown.
 IDENTIFY_TIMEOUT_SECONDS = 2.0
 
@@ -91,9 +100,44 @@ class HotlineCall:
     overflowed: bool = False
     ivr_outcome: IvrOutcome | None = None
     ended: bool = False
+    #: Agent id -> the leg ringing that agent's phone (several for a ring-all queue).
+    offers: dict[str, str] = field(default_factory=dict)
+    #: The agent's leg the caller is bridged to, once the ACD took the answer.
     agent_leg: str | None = None
     agent_id: str | None = None
     media: dict[str, int] = field(default_factory=dict)
+    #: A callback request (the key) is with the ACD.
+    callback_pending: bool = False
+    #: The call is a queued callback to this number: the caller hears the confirmation
+    #: and is hung up; the ACD keeps the call in line.
+    callback_number: str | None = None
+
+
+@dataclass
+class CallbackDial:
+    """One try of a queued callback this process dials: the agent's phone first (one leg
+    per agent offered), then, once the agent answered, the number to call back."""
+
+    call_id: str
+    number: str
+    offers: dict[str, str] = field(default_factory=dict)
+    agent_leg: str | None = None
+    agent_id: str | None = None
+    callee_leg: str | None = None
+    callee_timer: asyncio.TimerHandle | None = None
+    #: The try is over (callee failed, talk ended, a leg hung up): legs are being ended.
+    done: bool = False
+    media: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AgentLeg:
+    """A leg ringing (or connected to) an agent's phone, for a caller or a callback."""
+
+    leg_id: str
+    call_id: str
+    agent_id: str
+    owner: HotlineCall | CallbackDial
 
 
 @dataclass(frozen=True)
@@ -101,6 +145,11 @@ class CallPolicy:
     default_region: str
     attach_window_hours: float
     default_queue: str
+    #: Queue -> the key a waiting caller presses for a callback (queues without: none).
+    callback_keys: Mapping[str, str] = field(default_factory=dict)
+    #: SIP URI of a callback's number, with `{number}`; None: callbacks are not dialled.
+    outbound_uri_template: str | None = None
+    outbound_ring_timeout_seconds: float = 30.0
 
 
 def _utc(ts: float) -> datetime:
@@ -134,7 +183,11 @@ class CallService:
         self._clock = clock
         self._endpoints = agent_endpoints
         self._calls: dict[str, HotlineCall] = {}
-        self._agent_legs: dict[str, HotlineCall] = {}
+        self._agent_legs: dict[str, AgentLeg] = {}
+        #: Queued callbacks being dialled by this process (the leader), by call id, and
+        #: their callee legs by leg id.
+        self._callbacks: dict[str, CallbackDial] = {}
+        self._callee_legs: dict[str, CallbackDial] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.shutting_down = False
         bus.subscribe(m.InboundCall, self._on_inbound)
@@ -151,14 +204,18 @@ class CallService:
         bus.subscribe(acd_ev.CallAnswered, self._on_answered)
         bus.subscribe(acd_ev.CallAbandoned, self._on_abandoned)
         bus.subscribe(acd_ev.CallOverflowed, self._on_overflowed)
+        bus.subscribe(acd_ev.CallbackRequested, self._on_callback_requested)
+        bus.subscribe(acd_ev.CallbackDialing, self._on_callback_dialing)
+        bus.subscribe(acd_ev.CallbackConnected, self._on_callback_connected)
+        bus.subscribe(acd_ev.CallbackFailed, self._on_callback_failed)
 
     @property
     def active_calls(self) -> int:
         return len(self._calls)
 
     def owns(self, call_id: str) -> bool:
-        """Whether the call's caller leg is this process's."""
-        return call_id in self._calls
+        """Whether the call's caller leg (or the callback being dialled) is this process's."""
+        return call_id in self._calls or call_id in self._callbacks
 
     # ----- owned background work ---------------------------------------------------
 
@@ -260,15 +317,19 @@ class CallService:
 
     def _on_dtmf(self, event: m.DtmfReceived) -> None:
         call = self._calls.get(event.leg_id)
-        if call is not None and call.session is not None and not call.ended:
-            log.debug("call %s: key %s (%s)", call.call_id, event.digit, event.method)
+        if call is None or call.ended:
+            return
+        log.debug("call %s: key %s (%s)", call.call_id, event.digit, event.method)
+        if call.queued:  # the IVR is done: a key in the queue may ask for a callback
+            self._callback_key(call, event.digit)
+        elif call.session is not None:
             self._perform(call, call.session.digit(event.digit))
 
     def _on_prompt_finished(self, event: m.PromptFinished) -> None:
         call = self._calls.get(event.leg_id)
         if call is None or call.ended:
             return
-        if call.overflowed:
+        if call.overflowed or (call.callback_number is not None and event.tag == CALLBACK_PROMPT):
             self._telephony.send(m.Hangup(call.call_id))  # the goodbye has been said
             return
         if call.session is None or not call.prompts_left or call.prompts_left[0] != event.tag:
@@ -348,49 +409,143 @@ class CallService:
         paths = tuple(self._prompts.path(name) for name in prompts)
         self._telephony.send(m.PlayPrompt(call.call_id, paths, "+".join(prompts)))
 
-    def _on_leg_answered(self, event: m.LegAnswered) -> None:
-        call = self._agent_legs.get(event.leg_id)
-        if call is None or call.ended or call.agent_leg != event.leg_id:
+    # ----- queued callbacks: the caller's side ---------------------------------------
+
+    def _callback_key(self, call: HotlineCall, digit: str) -> None:
+        """The queue's callback key asks the ACD to keep the place as a callback to the
+        caller's number; once it agreed, the caller hears the confirmation and is hung up.
+        Ignored while an agent's phone rings with the call, and for anonymous callers."""
+        if call.callback_pending or call.callback_number is not None:
             return
-        acd_call = self._acd.call(call.call_id) if self._acd.has_call(call.call_id) else None
-        if acd_call is None or acd_call.phase is not CallPhase.OFFERED:
-            self._telephony.send(m.Hangup(event.leg_id))  # answered too late
+        acd_call = self._acd_call(call.call_id)
+        if acd_call is None or self._policy.callback_keys.get(acd_call.queue) != digit:
+            return
+        if acd_call.phase is not CallPhase.WAITING or acd_call.callback is not None:
+            log.info("call %s: callback key while %s; ignored", call.call_id, acd_call.phase)
+            return
+        if not callable_number(call.caller):
+            log.info("call %s: no number to call back; callback key ignored", call.call_id)
+            return
+        call.callback_pending = True
+        number = call.caller
+
+        def done(request: asyncio.Future[None]) -> None:
+            call.callback_pending = False
+            if request.cancelled() or request.exception() is not None:
+                reason = "cancelled" if request.cancelled() else request.exception()
+                log.warning("callback request of %s refused: %s", call.call_id, reason)
+                return
+            self._callback_taken(call, number)
+
+        self._acd_store.submit(cmd.RequestCallback(call.call_id, number)).add_done_callback(done)
+
+    def _callback_taken(self, call: HotlineCall, number: str) -> None:
+        """The call is a queued callback now: confirm, then hang up (PromptFinished)."""
+        call.callback_number = number
+        if call.ended:
+            return
+        call.prompts_left.clear()
+        path = PromptLibrary(self._prompts.directory, call.language).path(CALLBACK_PROMPT)
+        self._telephony.send(m.PlayPrompt(call.call_id, (path,), CALLBACK_PROMPT))
+
+    def _on_callback_requested(self, event: acd_ev.CallbackRequested) -> None:
+        # Written once per cluster: by the process whose command (or tick) made it.
+        if self._acd_store.applying_own:
+            self._write_id(event.call_id, outcome=CallOutcome.CALLBACK, queue=event.queue)
+
+    def _acd_call(self, call_id: str) -> AcdCall | None:
+        return self._acd.call(call_id) if self._acd.has_call(call_id) else None
+
+    def _dial_agent(
+        self, event: acd_ev.CallOffered, owner: HotlineCall | CallbackDial, shown: str
+    ) -> None:
+        """Ring the offered agent's phone: one leg per offer, so that a ring-all call rings
+        every offered phone at once."""
+        uri = self._endpoints.get(event.agent_id)
+        if uri is None:
+            log.warning("agent %s has no phone to offer calls to", event.agent_id)
+            failed = cmd.OfferFailed(event.call_id, OfferFailure.UNREACHABLE, event.agent_id)
+            fire(self._acd_store, failed)
+            return
+        leg_id = str(uuid.uuid4())
+        owner.offers[event.agent_id] = leg_id
+        self._agent_legs[leg_id] = AgentLeg(leg_id, event.call_id, event.agent_id, owner)
+        self._telephony.send(m.Dial(leg_id, uri, shown))
+
+    def _on_leg_answered(self, event: m.LegAnswered) -> None:
+        leg = self._agent_legs.get(event.leg_id)
+        if leg is None:
+            dial = self._callee_legs.get(event.leg_id)
+            if dial is not None:
+                self._callee_answered(dial, event.leg_id)
+            return
+        owner = leg.owner
+        gone = owner.ended if isinstance(owner, HotlineCall) else owner.done
+        acd_call = self._acd_call(leg.call_id)
+        if (
+            gone
+            or owner.offers.get(leg.agent_id) != leg.leg_id
+            or acd_call is None
+            or acd_call.phase is not CallPhase.OFFERED
+            or leg.agent_id not in acd_call.offered_to
+        ):
+            # Answered too late: the offer was withdrawn (ring timeout, another phone of a
+            # ring-all call answered first, the caller left).
+            log.info("agent %s answered call %s too late", leg.agent_id, leg.call_id)
+            self._telephony.send(m.Hangup(event.leg_id))
             return
         leg_id = event.leg_id
 
-        def connect(answered: asyncio.Future[None]) -> None:
-            # Bridged only once the ACD agrees: in a cluster a ring timeout may have
-            # withdrawn the offer in the meantime.
+        def refused(answered: asyncio.Future[None]) -> None:
+            # Bridged only once the ACD agrees (CallAnswered / CallbackDialing): in a
+            # cluster a ring timeout or another agent may have won in the meantime.
             if answered.cancelled() or answered.exception() is not None:
                 self._telephony.send(m.Hangup(leg_id))
-            elif not call.ended:
-                self._telephony.send(m.Connect(call.call_id, leg_id))
 
-        self._acd_store.submit(cmd.Answered(call.call_id, call.agent_id)).add_done_callback(connect)
+        self._acd_store.submit(cmd.Answered(leg.call_id, leg.agent_id)).add_done_callback(refused)
 
-    def _talking_agent_leg(self, leg_id: str) -> HotlineCall | None:
-        call = self._agent_legs.get(leg_id)
-        if call is None or call.ended or call.agent_leg != leg_id:
+    def _held_party(self, leg_id: str) -> tuple[str, str] | None:
+        """For a connected agent leg: (the other party's leg, this leg)."""
+        leg = self._agent_legs.get(leg_id)
+        if leg is None:
             return None
-        if not self._acd.has_call(call.call_id):
+        owner = leg.owner
+        if isinstance(owner, CallbackDial):
+            if owner.done or owner.agent_leg != leg_id or owner.callee_leg is None:
+                return None
+            acd_call = self._acd_call(owner.call_id)
+            if acd_call is None or acd_call.dialing or acd_call.phase is not CallPhase.CONNECTED:
+                return None
+            return owner.callee_leg, leg_id
+        if owner.ended or owner.agent_leg != leg_id:
             return None
-        return call if self._acd.call(call.call_id).phase is CallPhase.CONNECTED else None
+        acd_call = self._acd_call(owner.call_id)
+        if acd_call is None or acd_call.phase is not CallPhase.CONNECTED:
+            return None
+        return owner.call_id, leg_id
 
     def _on_leg_held(self, event: m.LegHeld) -> None:
         """The agent's phone put the caller on hold: music, not silence, until it resumes."""
-        call = self._talking_agent_leg(event.leg_id)
-        if call is not None:
-            self._telephony.send(m.PlayMusic(call.call_id))
+        held = self._held_party(event.leg_id)
+        if held is not None:
+            self._telephony.send(m.PlayMusic(held[0]))
 
     def _on_leg_resumed(self, event: m.LegResumed) -> None:
-        call = self._talking_agent_leg(event.leg_id)
-        if call is not None:
-            self._telephony.send(m.Connect(call.call_id, event.leg_id))
+        held = self._held_party(event.leg_id)
+        if held is not None:
+            self._telephony.send(m.Connect(*held))
 
     def _on_leg_ended(self, event: m.LegEnded) -> None:
-        agent_call = self._agent_legs.pop(event.leg_id, None)
-        if agent_call is not None:
-            self._agent_leg_ended(agent_call, event)
+        leg = self._agent_legs.pop(event.leg_id, None)
+        if leg is not None:
+            if isinstance(leg.owner, CallbackDial):
+                self._callback_agent_leg_ended(leg.owner, leg, event)
+            else:
+                self._agent_leg_ended(leg.owner, leg, event)
+            return
+        dial = self._callee_legs.pop(event.leg_id, None)
+        if dial is not None:
+            self._callee_leg_ended(dial, event)
             return
         call = self._calls.get(event.leg_id)
         if call is None:
@@ -399,13 +554,19 @@ class CallService:
         self._cancel_timers(call)
         call.media.update({f"caller_{k}": v for k, v in event.media.items()})
         outcome: CallOutcome | None = None
-        if call.queued:
-            if call.agent_leg is not None:
-                # The caller left: the agent's phone stops ringing, or the talk ends.
-                self._telephony.send(m.Hangup(call.agent_leg, 487))
-                call.agent_leg = None
+        # The caller left: the agents' phones stop ringing (CANCEL), or the talk ends.
+        for leg_id in call.offers.values():
+            self._telephony.send(m.Hangup(leg_id, 487))
+        if call.agent_leg is not None:
+            self._telephony.send(m.Hangup(call.agent_leg, 487))
+        if call.callback_number is not None:
+            # A queued callback: its caller is expected to leave, the ACD keeps the call
+            # (its outcome, "callback", was written when the ACD took the request).
+            pass
+        elif call.queued:
             # An abandon or the end of a talk; sent without asking the ACD first, which
             # may not have applied the enqueue yet when the ACD is shared through Redis.
+            # (After a pending callback request, it is applied after it: a no-op then.)
             fire(self._acd_store, cmd.Hangup(call.call_id))
         else:
             outcome = CallOutcome.INTERRUPTED if self.shutting_down else CallOutcome.IVR_HANGUP
@@ -413,50 +574,206 @@ class CallService:
         del self._calls[event.leg_id]
         self._write(call, ended_at=_utc(self._clock.now()), outcome=outcome, media=dict(call.media))
 
-    def _agent_leg_ended(self, call: HotlineCall, event: m.LegEnded) -> None:
-        call.media.update({f"agent_{k}": v for k, v in event.media.items()})
-        if call.agent_leg != event.leg_id:
+    def _agent_leg_ended(self, call: HotlineCall, leg: AgentLeg, event: m.LegEnded) -> None:
+        if call.agent_leg == leg.leg_id:
+            call.media.update({f"agent_{k}": v for k, v in event.media.items()})
+            call.agent_leg = None
             if call.ended:  # the caller hung up first; complete the media figures
                 self._write(call, media=dict(call.media))
+            else:
+                # The agent hung up: end the caller's leg; its LegEnded completes the record.
+                self._telephony.send(m.Hangup(call.call_id))
             return
-        call.agent_leg = None
+        if call.offers.get(leg.agent_id) != leg.leg_id:
+            return  # a withdrawn offer's leg (another phone answered, ring timeout)
+        del call.offers[leg.agent_id]
         if call.ended:
-            self._write(call, media=dict(call.media))
             return
-        if not event.was_answered:
-            acd_call = self._acd.call(call.call_id) if self._acd.has_call(call.call_id) else None
-            if acd_call is not None and acd_call.phase is CallPhase.OFFERED:
-                failure = offer_failure(event.status_code)
-                fire(self._acd_store, cmd.OfferFailed(call.call_id, failure, call.agent_id))
-            return
-        # The agent hung up: end the caller's leg; its LegEnded completes the record.
-        self._telephony.send(m.Hangup(call.call_id))
+        self._offer_leg_failed(leg, event)
+
+    def _offer_leg_failed(self, leg: AgentLeg, event: m.LegEnded) -> None:
+        """A ringing agent leg ended without the call being bridged to it."""
+        acd_call = self._acd_call(leg.call_id)
+        if (
+            acd_call is not None
+            and acd_call.phase is CallPhase.OFFERED
+            and leg.agent_id in acd_call.offered_to
+        ):
+            failure = offer_failure(event.status_code)
+            fire(self._acd_store, cmd.OfferFailed(leg.call_id, failure, leg.agent_id))
 
     # ----- ACD events ----------------------------------------------------------------
 
     def _on_offered(self, event: acd_ev.CallOffered) -> None:
+        if event.callback is not None:
+            self._offer_callback(event)
+            return
         call = self._calls.get(event.call_id)
-        if call is None:
+        if call is None or call.ended:
             return
-        uri = self._endpoints.get(event.agent_id)
-        if uri is None:
-            log.warning("agent %s has no phone to offer calls to", event.agent_id)
-            failed = cmd.OfferFailed(event.call_id, OfferFailure.UNREACHABLE, event.agent_id)
-            fire(self._acd_store, failed)
-            return
-        leg_id = str(uuid.uuid4())
-        call.agent_leg, call.agent_id = leg_id, event.agent_id
-        self._agent_legs[leg_id] = call
-        self._telephony.send(m.Dial(leg_id, uri, call.caller))
+        self._dial_agent(event, call, call.caller)
 
     def _on_offer_withdrawn(self, event: acd_ev.OfferWithdrawn) -> None:
-        call = self._calls.get(event.call_id)
-        if call is None or call.agent_leg is None:
+        owner: HotlineCall | CallbackDial | None = self._callbacks.get(event.call_id)
+        if owner is None or event.agent_id not in owner.offers:
+            owner = self._calls.get(event.call_id)
+        if owner is None:
+            return
+        leg_id = owner.offers.pop(event.agent_id, None)
+        if leg_id is None:
             return
         if event.reason is OfferFailure.NO_ANSWER or event.reason is None:
-            # Ring timeout or the caller left: stop the agent's phone ringing (CANCEL).
-            self._telephony.send(m.Hangup(call.agent_leg, 487))
-            call.agent_leg = None
+            # Ring timeout, another phone answered (ring-all), or the caller left: stop
+            # this phone ringing (CANCEL; a BYE if it answered in the meantime).
+            self._telephony.send(m.Hangup(leg_id, 487))
+
+    # ----- queued callbacks: dialling (the leader) -----------------------------------
+
+    def _offer_callback(self, event: acd_ev.CallOffered) -> None:
+        """A queued callback reached an agent: ring the agent's phone first. Dialled by
+        the leader of the processes sharing the ACD (the only one in a single process):
+        the caller who asked for it has hung up, so no process owns the call."""
+        if not self._acd_store.is_leader or event.callback is None:
+            return
+        dial = self._callbacks.get(event.call_id)
+        if dial is None or dial.done:
+            dial = self._callbacks[event.call_id] = CallbackDial(event.call_id, event.callback)
+        self._dial_agent(event, dial, event.callback)
+
+    def _on_callback_dialing(self, event: acd_ev.CallbackDialing) -> None:
+        """The agent took the callback: music to the agent, and dial the number."""
+        dial = self._callbacks.get(event.call_id)
+        if dial is None:
+            return
+        leg_id = dial.offers.pop(event.agent_id, None)
+        template = self._policy.outbound_uri_template
+        if leg_id is None or template is None:
+            if template is None:
+                log.error("callback %s: sip.outbound_uri_template is not set", event.call_id)
+            dial.agent_leg, dial.agent_id = leg_id, event.agent_id
+            fire(self._acd_store, cmd.CallbackFailed(event.call_id))
+            self._end_try(dial)
+            return
+        dial.agent_leg, dial.agent_id = leg_id, event.agent_id
+        self._telephony.send(m.PlayMusic(leg_id))
+        callee = str(uuid.uuid4())
+        dial.callee_leg = callee
+        self._callee_legs[callee] = dial
+        uri = template.format(number=event.number)
+        log.info("callback %s: agent %s answered, dialling %s", event.call_id, event.agent_id, uri)
+        self._telephony.send(m.Dial(callee, uri, event.number))
+        dial.callee_timer = asyncio.get_running_loop().call_later(
+            self._policy.outbound_ring_timeout_seconds, self._callee_ring_timeout, dial, callee
+        )
+
+    def _callee_ring_timeout(self, dial: CallbackDial, leg_id: str) -> None:
+        dial.callee_timer = None
+        if dial.callee_leg == leg_id and not dial.done:
+            self._telephony.send(m.Hangup(leg_id, 487))  # CANCEL: a try not answered
+
+    def _callee_answered(self, dial: CallbackDial, leg_id: str) -> None:
+        if dial.callee_timer is not None:
+            dial.callee_timer.cancel()
+            dial.callee_timer = None
+        acd_call = self._acd_call(dial.call_id)
+        if dial.done or dial.callee_leg != leg_id or acd_call is None or not acd_call.dialing:
+            self._telephony.send(m.Hangup(leg_id))
+            return
+
+        def refused(answered: asyncio.Future[None]) -> None:
+            if answered.cancelled() or answered.exception() is not None:
+                self._telephony.send(m.Hangup(leg_id))
+
+        self._acd_store.submit(cmd.CallbackAnswered(dial.call_id)).add_done_callback(refused)
+
+    def _on_callback_connected(self, event: acd_ev.CallbackConnected) -> None:
+        dial = self._callbacks.get(event.call_id)
+        if dial is None or dial.done or dial.agent_leg is None or dial.callee_leg is None:
+            return
+        self._telephony.send(m.Connect(dial.agent_leg, dial.callee_leg))
+        self._write_id(
+            event.call_id,
+            agent=event.agent_id,
+            answered_at=_utc(event.at),
+            outcome=CallOutcome.CALLED_BACK,
+        )
+
+    def _on_callback_failed(self, event: acd_ev.CallbackFailed) -> None:
+        """A try failed (ours, or a hang-up while dialling): end what is left of its legs;
+        the ACD retries later (a new try, new legs) or dropped the callback."""
+        dial = self._callbacks.pop(event.call_id, None)
+        if dial is not None:
+            self._end_try(dial)
+        if event.retry_at is None and self._acd_store.applying_own:
+            self._write_id(event.call_id, outcome=CallOutcome.CALLBACK_FAILED)
+
+    def _end_try(self, dial: CallbackDial) -> None:
+        """Hang up the try's legs politely: BYE to the agent, CANCEL or BYE to the callee."""
+        if self._callbacks.get(dial.call_id) is dial:
+            del self._callbacks[dial.call_id]
+        if dial.done:
+            return
+        dial.done = True
+        if dial.callee_timer is not None:
+            dial.callee_timer.cancel()
+            dial.callee_timer = None
+        if dial.callee_leg is not None:
+            self._telephony.send(m.Hangup(dial.callee_leg, 487))
+        if dial.agent_leg is not None:
+            self._telephony.send(m.Hangup(dial.agent_leg))
+        for leg_id in dial.offers.values():
+            self._telephony.send(m.Hangup(leg_id, 487))
+
+    def _callee_leg_ended(self, dial: CallbackDial, event: m.LegEnded) -> None:
+        dial.media.update({f"callee_{k}": v for k, v in event.media.items()})
+        if dial.callee_leg != event.leg_id:
+            return
+        dial.callee_leg = None
+        if dial.done:
+            self._dial_finished(dial)
+            return
+        acd_call = self._acd_call(dial.call_id)
+        if acd_call is not None and acd_call.dialing:
+            log.info(
+                "callback %s: %s did not answer (%d %s)",
+                dial.call_id,
+                dial.number,
+                event.status_code,
+                event.reason,
+            )
+            fire(self._acd_store, cmd.CallbackFailed(dial.call_id))
+        elif acd_call is not None and acd_call.agent_id == dial.agent_id:
+            fire(self._acd_store, cmd.Hangup(dial.call_id))  # the callee ended the talk
+        self._end_try(dial)
+        self._dial_finished(dial)
+
+    def _callback_agent_leg_ended(
+        self, dial: CallbackDial, leg: AgentLeg, event: m.LegEnded
+    ) -> None:
+        if dial.agent_leg == leg.leg_id:
+            dial.media.update({f"agent_{k}": v for k, v in event.media.items()})
+            dial.agent_leg = None
+            if not dial.done:
+                # The agent hung up: while the callee rang that is a failed try (the ACD
+                # retries it), after the callee answered the end of the talk.
+                acd_call = self._acd_call(dial.call_id)
+                if acd_call is not None and acd_call.agent_id == leg.agent_id:
+                    fire(self._acd_store, cmd.Hangup(dial.call_id))
+                self._end_try(dial)
+            self._dial_finished(dial)
+            return
+        if dial.offers.get(leg.agent_id) != leg.leg_id:
+            return
+        del dial.offers[leg.agent_id]
+        if not dial.done:
+            self._offer_leg_failed(leg, event)
+        if not dial.offers and dial.agent_leg is None and self._callbacks.get(dial.call_id) is dial:
+            del self._callbacks[dial.call_id]  # the next offer is a new try
+
+    def _dial_finished(self, dial: CallbackDial) -> None:
+        """Both legs of a try are gone: keep their media figures in the call's record."""
+        if dial.agent_leg is None and dial.callee_leg is None and dial.media:
+            self._write_id(dial.call_id, media=dict(dial.media))
 
     def _on_enqueued(self, event: acd_ev.CallEnqueued) -> None:
         call = self._calls.get(event.call_id)
@@ -467,6 +784,14 @@ class CallService:
         call = self._calls.get(event.call_id)
         if call is None:
             return
+        leg_id = call.offers.pop(event.agent_id, None)
+        if leg_id is None:
+            # The answering leg is gone already (it hung up as the ACD took the answer).
+            log.warning("call %s: agent %s's leg is gone", call.call_id, event.agent_id)
+            self._telephony.send(m.Hangup(call.call_id))
+        else:
+            call.agent_leg, call.agent_id = leg_id, event.agent_id
+            self._telephony.send(m.Connect(call.call_id, leg_id))
         self._write(
             call,
             agent=event.agent_id,
@@ -498,6 +823,13 @@ class CallService:
         if event.target_kind is OverflowKind.QUEUE:
             self._write(call, queue=event.target)
             return
+        if event.target_kind is OverflowKind.CALLBACK:
+            # A queued callback to the caller's number now (CallbackRequested follows):
+            # confirm it and end the call, as after the callback key.
+            acd_call = self._acd_call(call.call_id)
+            number = acd_call.callback if acd_call and acd_call.callback else call.caller
+            self._callback_taken(call, number)
+            return
         call.overflowed = True
         self._play(call, OVERFLOW_PROMPT)
         self._write(call, outcome=CallOutcome.OVERFLOWED)
@@ -512,10 +844,13 @@ class CallService:
     # ----- records -------------------------------------------------------------------
 
     def _write(self, call: HotlineCall, **fields: object) -> None:
+        self._write_id(call.call_id, **fields)
+
+    def _write_id(self, call_id: str, **fields: object) -> None:
         values = {k: v for k, v in fields.items() if v is not None}
         if not values:
             return
-        store, call_id = self._store, call.call_id
+        store = self._store
 
         async def write() -> None:
             await store.update_call_record(call_id, **values)  # type: ignore[arg-type]

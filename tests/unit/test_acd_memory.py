@@ -73,6 +73,27 @@ def test_after_restart_drops_live_calls_keeps_statistics_and_frees_agents() -> N
     assert fresh.snapshot(Q).waiting == 0
 
 
+def test_after_restart_a_callback_under_way_waits_again_and_its_agent_is_freed() -> None:
+    acd, clock, _ = desk()
+    acd.enqueue("ringing-cb", Q, "+1")
+    acd.request_callback("ringing-cb", "+8613800000001")
+    acd.enqueue("dialing-cb", Q, "+2")
+    acd.request_callback("dialing-cb", "+8613800000002")
+    acd.enqueue("waiting-cb", Q, "+3")
+    acd.request_callback("waiting-cb", "+8613800000003")
+    acd.set_agent_state("alice", AgentState.AVAILABLE)
+    acd.set_agent_state("bob", AgentState.AVAILABLE)
+    acd.answered("ringing-cb" if acd.call("ringing-cb").agent_id == "bob" else "dialing-cb")
+    dialing = next(c for c in ("ringing-cb", "dialing-cb") if acd.call(c).dialing)
+    assert acd.call(dialing).dialing  # the agent took it; the callee is being dialled
+
+    fresh = Acd([QueueSettings(Q)], clock, lambda e: None)
+    fresh.restore_state(after_restart(acd.export_state()))
+    assert [c.call_id for c in fresh.waiting_calls(Q)] == ["ringing-cb", "dialing-cb", "waiting-cb"]
+    assert all(fresh.call(c).agent_id is None for c in ("ringing-cb", "dialing-cb"))
+    assert {fresh.agent(a).state for a in ("alice", "bob")} == {AgentState.PAUSED}
+
+
 def test_after_restart_applies_the_state_asked_for_after_the_call() -> None:
     acd, _, _ = desk()
     acd.set_agent_state("alice", AgentState.AVAILABLE)

@@ -127,13 +127,35 @@ def test_cli_config_error_is_one_line_and_exit_2() -> None:
     assert "http.port" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_callback_overflow_is_refused_until_the_call_flow_dials_callbacks(
-    tmp_path: Path,
-) -> None:
+@pytest.mark.parametrize(
+    ("queue", "key"),
+    [
+        ("      max_waiting: 5\n      overflow_target: {kind: callback}\n", "overflow_target"),
+        ('      callback_key: "*"\n', "callback_key"),
+    ],
+)
+def test_callbacks_need_an_outbound_uri_template(tmp_path: Path, queue: str, key: str) -> None:
     path = tmp_path / "c.yaml"
-    path.write_text(
-        "acd:\n  queues:\n    - name: helpdesk\n      max_waiting: 5\n"
-        "      overflow_target: {kind: callback}\n"
-    )
-    with pytest.raises(ConfigError, match=r"^acd\.queues\.0: .*callback dialling"):
+    path.write_text("acd:\n  queues:\n    - name: helpdesk\n" + queue)
+    with pytest.raises(ConfigError, match=rf"acd\.queues\.0\.{key}: callbacks need sip\.outbound"):
+        load(path=path)
+    env = {"CALLCENTER_SIP_OUTBOUND_URI_TEMPLATE": "sip:{number}@127.0.0.1:5070"}
+    s = load(env, path=path)
+    assert s.sip.outbound_uri_template == "sip:{number}@127.0.0.1:5070"
+    assert s.acd.queues[0].dials_callbacks
+    assert s.acd.queues[0].to_domain().name == "helpdesk"  # the key is the call flow's
+
+
+@pytest.mark.parametrize(
+    "template", ["sip:pbx.example.com", "tel:{number}", "sip:{nummer}@pbx", "sip:{0}@pbx"]
+)
+def test_outbound_uri_template_must_be_a_sip_uri_with_the_number(template: str) -> None:
+    with pytest.raises(ConfigError, match=r"^sip\.outbound_uri_template|^sip: "):
+        load({"CALLCENTER_SIP_OUTBOUND_URI_TEMPLATE": template})
+
+
+def test_callback_key_is_one_phone_key(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text('acd:\n  queues:\n    - name: helpdesk\n      callback_key: "**"\n')
+    with pytest.raises(ConfigError, match=r"^acd\.queues\.0\.callback_key"):
         load(path=path)
