@@ -60,8 +60,9 @@ demo: db
 services: system-packages
 	scripts/test-services.sh
 
-bench: venv pjsua2 prompts
+bench: venv pjsua2 prompts services
 	$(PY) -m benchmarks.acd_bench
+	$(PY) -m benchmarks.acd_redis_bench
 	$(PY) -m benchmarks.metrics_scrape
 	$(CC) simulate --seed 1 | tail -1
 	$(PY) -m benchmarks.sip_load

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import platform
 import random
@@ -38,6 +39,7 @@ from callcenter.acd import commands as c
 from callcenter.acd.acd import Acd
 from callcenter.acd.model import CallPhase, QueueSettings
 from callcenter.acd_store.redis_log import LogClock, RedisAcdStore
+from callcenter.acd_store.store import fire
 from callcenter.clock import SystemClock
 
 URL = os.environ.get("CALLCENTER_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -64,7 +66,8 @@ async def seed(prefix: str) -> None:
 async def worker(prefix: str, index: int, processes: int, seconds: float, sessions: int) -> None:
     clock = LogClock(SystemClock())
     acd = new_acd(clock)
-    store = RedisAcdStore(acd, clock, URL, prefix=prefix, snapshot_seconds=3600)
+    # A long lease: processes that finish first must not be taken for lost by the rest.
+    store = RedisAcdStore(acd, clock, URL, prefix=prefix, snapshot_seconds=3600, lease_seconds=120)
     await store.start()
     rnd = random.Random(index)
     talking = sorted(
@@ -84,8 +87,8 @@ async def worker(prefix: str, index: int, processes: int, seconds: float, sessio
         await store.submit(c.Enqueue(call_id, rnd.choice(IDLE), "+4960"))
         latencies["call"].append(time.perf_counter() - start)
         if acd.has_call(call_id) and acd.call(call_id).phase is CallPhase.OFFERED:
-            store.submit(c.Answered(call_id))
-        store.submit(c.Hangup(call_id))
+            fire(store, c.Answered(call_id))
+        fire(store, c.Hangup(call_id))
 
     async def agent_decision() -> None:
         nonlocal serial
@@ -104,7 +107,7 @@ async def worker(prefix: str, index: int, processes: int, seconds: float, sessio
                 await store.submit(c.Answered(next_call, agent_id))
                 talking.append(next_call)
         serial += 1
-        store.submit(c.Enqueue(f"p{index}-b{serial}", rnd.choice(BACKLOG), "+4950"))
+        fire(store, c.Enqueue(f"p{index}-b{serial}", rnd.choice(BACKLOG), "+4950"))
 
     async def session() -> None:
         while not done.is_set():
@@ -169,6 +172,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--worker", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
+        logging.basicConfig(level=logging.ERROR)  # refusals of lost races are expected
         prefix, index, processes, seconds, sessions = args.worker
         asyncio.run(worker(prefix, int(index), int(processes), float(seconds), int(sessions)))
         return

@@ -38,11 +38,13 @@ from redis.exceptions import RedisError
 
 from callcenter.acd.acd import Acd
 from callcenter.acd.commands import Command, EndCalls, Enqueue, Tick, decode, encode
+from callcenter.acd.errors import AcdError
 from callcenter.clock import Clock
 
 log = logging.getLogger(__name__)
 
 _BATCH = 500
+_READ_BLOCK_MS = 1000
 _RETRY_SECONDS = 0.5
 
 #: KEYS[1] lease key; ARGV[1] node id, ARGV[2] lease in ms. 1 when the node holds it.
@@ -115,6 +117,13 @@ class LogClock:
         self._pinned = None
 
 
+def _report_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.critical(
+            "%s stopped: the ACD copy no longer follows", task.get_name(), exc_info=task.exception()
+        )
+
+
 def new_node_id() -> str:
     """Unique per process run: a restarted process is a new node, so the calls of its
     previous run are recognised as lost, not as its own."""
@@ -153,6 +162,7 @@ class RedisAcdStore:
         #: Which process holds each call's SIP leg (from the enqueue's entry).
         self._owners: dict[str, str] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._closing = False
         self.applied = 0
 
     # ----- the AcdStore interface --------------------------------------------------
@@ -208,6 +218,8 @@ class RedisAcdStore:
             loop.create_task(self._write(), name="acd-log-write"),
             loop.create_task(self._keep_alive(), name="acd-heartbeat"),
         ]
+        for task in self._tasks:
+            task.add_done_callback(_report_crash)
         log.info(
             "ACD shared through %s as node %s, %d log entries applied",
             self._prefix,
@@ -222,9 +234,14 @@ class RedisAcdStore:
             if not self._outbox:
                 break
             await asyncio.sleep(0.05)
-        for task in self._tasks:
+        # The reader is not cancelled inside a blocking XREAD (redis-py may then never
+        # give the connection back); it stops after the current one, within a second.
+        self._closing = True
+        reader, *others = self._tasks
+        for task in others:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.wait(self._tasks, timeout=_READ_BLOCK_MS / 1000 + 1)
+        reader.cancel()
         for future in self._waiting.values():
             if not future.done():
                 future.cancel()
@@ -255,8 +272,11 @@ class RedisAcdStore:
             self._own = own
             try:
                 command.apply(self._acd)
-            except Exception as exc:  # the ACD's refusal, the same on every copy
+            except AcdError as exc:  # the ACD's refusal, the same on every copy
                 error = exc
+            except Exception as exc:  # a bug, but the same on every copy: follow the log
+                log.exception("ACD log entry %s (%s) failed", entry_id, command.op)
+                error = RuntimeError(f"{command.op} failed: {exc!r}")
             finally:
                 self._own = False
                 self._clock.unpin()
@@ -272,10 +292,10 @@ class RedisAcdStore:
 
     async def _read(self) -> None:
         assert self._redis is not None
-        while True:
+        while not self._closing:
             try:
                 streams: Any = await self._redis.xread(
-                    {self._key("log"): self._last_id}, count=1000, block=1000
+                    {self._key("log"): self._last_id}, count=1000, block=_READ_BLOCK_MS
                 )
             except (RedisError, OSError) as exc:
                 log.warning("ACD log unreadable (%s); retrying", exc)

@@ -7,6 +7,7 @@ import pytest
 from callcenter.ticketing.demo import load_demo
 from callcenter.ticketing.migrate import upgrade
 from callcenter.ticketing.store import SqlTicketStore, open_store
+from tests.sipp_cleanup import _stop_leftover_sipp  # noqa: F401
 
 
 @pytest.fixture

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -22,6 +24,13 @@ from tests.services import free_port, free_udp_tcp_port, require_pjsua2, require
 ROOT = Path(__file__).resolve().parents[2]
 SIPP_DIR = ROOT / "tests" / "sipp"
 PROMPTS = ROOT / "var" / "prompts"
+
+#: Servers' RTP port ranges lie below the kernel's ephemeral ports (32768 and up), where
+#: SIPp's media ports and every other `free_port()` come from, and apart from each other.
+RTP_BASE, RTP_SLOTS = 10_000, 10
+_rtp_slots = itertools.count(random.randrange(RTP_SLOTS))
+#: SIPp processes of the running test, stopped after it even when it failed half-way.
+RUNNING: list[Sipp] = []
 DEMO_NUMBER = "+862088881001"
 
 
@@ -44,7 +53,8 @@ class Server:
     def rtp_port(self) -> int:
         """The first RTP port, chosen once so that the whole range fits below 65536."""
         if not hasattr(self, "_rtp_port"):
-            self._rtp_port = min(free_port(), 65535 - self.rtp_port_range)
+            slot = next(_rtp_slots) % RTP_SLOTS
+            self._rtp_port = RTP_BASE + slot * self.rtp_port_range
         return self._rtp_port
 
     @property
@@ -220,6 +230,7 @@ class Sipp:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
         )
+        RUNNING.append(self)
         return self
 
     async def wait(self, timeout: float = 60) -> tuple[int, str]:

@@ -94,7 +94,7 @@ async def peer(request: pytest.FixtureRequest) -> AsyncIterator[Peer]:
     if not MUSIC.is_file():
         pytest.skip(f"no music on hold at {MUSIC}")
     settings = SipSettings(
-        port=free_udp_tcp_port(), rtp_port=free_port(), rtp_port_range=200, rtp_timeout_seconds=3
+        port=free_udp_tcp_port(), rtp_port=30_200, rtp_port_range=200, rtp_timeout_seconds=3
     )
     peer = Peer(settings, pair=request.param)
     peer.bridge = SipBridge(settings, MUSIC, peer.on_event)
