@@ -19,7 +19,7 @@ run: venv pjsua2 prompts db demo
 	$(CC) serve
 
 test: venv pjsua2 prompts services lint
-	$(PY) -m pytest -q -p no:cacheprovider tests
+	$(PY) -m pytest -q -p no:cacheprovider -n 2 tests
 
 lint: venv
 	$(VENV)/bin/ruff check callcenter tests

@@ -27,8 +27,15 @@ PROMPTS = ROOT / "var" / "prompts"
 
 #: Servers' RTP port ranges lie below the kernel's ephemeral ports (32768 and up), where
 #: SIPp's media ports and every other `free_port()` come from, and apart from each other.
+#: Each pytest-xdist worker takes its own share of the slots.
 RTP_BASE, RTP_SLOTS = 10_000, 10
-_rtp_slots = itertools.count(random.randrange(RTP_SLOTS))
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+_rtp_slots = (
+    itertools.count(_WORKER, _WORKERS)
+    if _WORKERS > 1
+    else itertools.count(random.randrange(RTP_SLOTS))
+)
 #: SIPp processes of the running test, stopped after it even when it failed half-way.
 RUNNING: list[Sipp] = []
 DEMO_NUMBER = "+862088881001"
