@@ -6,13 +6,14 @@ Nothing else in the code base constructs an adapter; everything receives what it
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import resource
 import secrets
 import signal
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -32,6 +33,7 @@ from callcenter.api.deps import ApiDeps
 from callcenter.api.websocket import Hub, WebSocketConfig
 from callcenter.auth.tokens import TokenSigner
 from callcenter.calls.acd_memory import AcdMemory
+from callcenter.calls.control import CallFlowControl
 from callcenter.calls.recorder import CallRecorder, programming_error
 from callcenter.calls.service import CALLBACK_PROMPT, OVERFLOW_PROMPT, CallPolicy, CallService
 from callcenter.clock import SystemClock
@@ -46,7 +48,7 @@ from callcenter.metrics.ticket_metrics import TicketMetrics
 from callcenter.settings import Settings
 from callcenter.softphone_bridge import messages as m
 from callcenter.softphone_bridge.bridge import SipBridge
-from callcenter.ticketing.records import Role
+from callcenter.ticketing.records import CallOutcome, Role
 from callcenter.ticketing.sla_monitor import LiveSlaMonitor, SlaEvent, sla_setup
 from callcenter.ticketing.store import SqlTicketStore, open_store
 
@@ -205,6 +207,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
             clock=clock,
             registry=registry,
             config=WebSocketConfig(allowed_origins=frozenset(settings.http.allowed_origins)),
+            call_control=CallFlowControl(service, acd_store, store, clock),
         )
         bus.subscribe(AcdEvent, hub.on_event)
         app = build_app(ApiDeps(acd_store, store, tokens, registry, clock, health), hub)
@@ -315,6 +318,16 @@ def _close_lost_records(
         at, ids = datetime.fromtimestamp(event.at, UTC), [event.call_id]
 
         async def close() -> None:
+            if isinstance(event, CallCompleted):
+                # The ACD knows the talk happened even if the lost process never wrote it.
+                with contextlib.suppress(LookupError):
+                    await store.update_call_record(
+                        event.call_id,
+                        agent=event.agent_id,
+                        answered_at=at - timedelta(seconds=event.talk_seconds),
+                        outcome=CallOutcome.ANSWERED,
+                        ended_at=at,
+                    )
             await store.recover_interrupted_calls(at, ids)
 
         recorder.submit(f"record of lost call {event.call_id}", close)

@@ -31,11 +31,17 @@ def wait_for_position(position: int, releases: Iterable[float], aht: float) -> f
     """EWT of the given position (1: next in line); None without a staffed agent."""
     if position < 1:
         raise ValueError(f"position {position} is not 1 or more")
-    heap = list(releases)
-    if not heap:
+    ordered = sorted(releases)
+    if not ordered:
         return None
-    heapq.heapify(heap)
     step = max(aht, 0.0)
+    if ordered[-1] - ordered[0] <= step:
+        # The usual case (every release within one AHT of the soonest): round k of
+        # releases is `ordered` shifted by k AHTs and never mixes with the next round,
+        # so the p-th release is read off directly instead of walking p places.
+        rounds, index = divmod(position - 1, len(ordered))
+        return ordered[index] + rounds * step
+    heap = ordered  # a sorted list is a heap
     for _ in range(position - 1):
         heapq.heapreplace(heap, heap[0] + step)
     return heap[0]

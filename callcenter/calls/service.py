@@ -111,6 +111,8 @@ class HotlineCall:
     #: The call is a queued callback to this number: the caller hears the confirmation
     #: and is hung up; the ACD keeps the call in line.
     callback_number: str | None = None
+    #: The agent's console put the caller on hold (music) until it resumes.
+    held: bool = False
 
 
 @dataclass
@@ -150,6 +152,16 @@ class CallPolicy:
     #: SIP URI of a callback's number, with `{number}`; None: callbacks are not dialled.
     outbound_uri_template: str | None = None
     outbound_ring_timeout_seconds: float = 30.0
+
+
+@dataclass(frozen=True)
+class CallLegs:
+    """What the console's call control needs to know of a caller's call this process holds."""
+
+    call_id: str
+    agent_id: str | None  # the agent the caller is bridged to
+    agent_leg: str | None
+    held: bool
 
 
 def _utc(ts: float) -> datetime:
@@ -208,6 +220,8 @@ class CallService:
         bus.subscribe(acd_ev.CallbackDialing, self._on_callback_dialing)
         bus.subscribe(acd_ev.CallbackConnected, self._on_callback_connected)
         bus.subscribe(acd_ev.CallbackFailed, self._on_callback_failed)
+        bus.subscribe(acd_ev.CallTransferred, self._on_transferred)
+        bus.subscribe(acd_ev.CallCompleted, self._on_completed)
 
     @property
     def active_calls(self) -> int:
@@ -216,6 +230,29 @@ class CallService:
     def owns(self, call_id: str) -> bool:
         """Whether the call's caller leg (or the callback being dialled) is this process's."""
         return call_id in self._calls or call_id in self._callbacks
+
+    # ----- what the consoles' call control uses (calls/control.py) -------------------
+
+    def legs(self, call_id: str) -> CallLegs | None:
+        """The legs of a caller's call this process holds; None when it is not (or no
+        longer) here: another process's, a callback being dialled, or ended."""
+        call = self._calls.get(call_id)
+        if call is None or call.ended:
+            return None
+        return CallLegs(call.call_id, call.agent_id, call.agent_leg, call.held)
+
+    def hold(self, call_id: str) -> None:
+        """The caller hears music instead of the agent until `resume`."""
+        call = self._calls[call_id]
+        call.held = True
+        self._telephony.send(m.PlayMusic(call.call_id))
+
+    def resume(self, call_id: str) -> None:
+        """Bridge the held caller and the agent again."""
+        call = self._calls[call_id]
+        call.held = False
+        if call.agent_leg is not None:
+            self._telephony.send(m.Connect(call.call_id, call.agent_leg))
 
     # ----- owned background work ---------------------------------------------------
 
@@ -532,6 +569,9 @@ class CallService:
 
     def _on_leg_resumed(self, event: m.LegResumed) -> None:
         held = self._held_party(event.leg_id)
+        call = self._calls.get(held[0]) if held is not None else None
+        if call is not None and call.held:
+            return  # the console holds the caller too: music until the console resumes
         if held is not None:
             self._telephony.send(m.Connect(*held))
 
@@ -621,11 +661,11 @@ class CallService:
             return
         leg_id = owner.offers.pop(event.agent_id, None)
         if leg_id is None:
-            return
-        if event.reason is OfferFailure.NO_ANSWER or event.reason is None:
-            # Ring timeout, another phone answered (ring-all), or the caller left: stop
-            # this phone ringing (CANCEL; a BYE if it answered in the meantime).
-            self._telephony.send(m.Hangup(leg_id, 487))
+            return  # the leg ended first (busy, declined...): it was taken off `offers`
+        # Ring timeout, another phone answered (ring-all), the caller left, the call
+        # moved, or the agent rejected it from the console: stop this phone ringing
+        # (CANCEL; a BYE if it answered in the meantime).
+        self._telephony.send(m.Hangup(leg_id, 487))
 
     # ----- queued callbacks: dialling (the leader) -----------------------------------
 
@@ -834,6 +874,32 @@ class CallService:
         self._play(call, OVERFLOW_PROMPT)
         self._write(call, outcome=CallOutcome.OVERFLOWED)
         self._attach_incident(call, _utc(event.at))
+
+    def _on_transferred(self, event: acd_ev.CallTransferred) -> None:
+        """The call moved (a console's transfer, a supervisor's move). A connected caller
+        leaves its agent: BYE to the agent's phone, music while the caller waits again."""
+        call = self._calls.get(event.call_id)
+        if call is None or call.ended:
+            return
+        if call.agent_leg is not None and event.from_agent is not None:
+            leg_id = call.agent_leg
+            # Detached first: that leg's LegEnded must not end the caller's leg.
+            call.agent_leg, call.agent_id, call.held = None, None, False
+            self._telephony.send(m.PlayMusic(call.call_id))
+            self._telephony.send(m.Hangup(leg_id))
+        if event.to_queue != event.from_queue:
+            self._write(call, queue=event.to_queue)
+
+    def _on_completed(self, event: acd_ev.CallCompleted) -> None:
+        """The ACD ended a connected call whose legs are still up (a console's hang-up,
+        possibly from another process): end them; their LegEnded completes the record."""
+        call = self._calls.get(event.call_id)
+        if call is not None and not call.ended:
+            self._telephony.send(m.Hangup(call.call_id))
+            return
+        dial = self._callbacks.get(event.call_id)
+        if dial is not None and not dial.done:
+            self._end_try(dial)
 
     def _on_abandoned(self, event: acd_ev.CallAbandoned) -> None:
         call = self._calls.get(event.call_id)

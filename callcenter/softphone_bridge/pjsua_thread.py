@@ -253,10 +253,16 @@ class PjsuaThread:
         call record instead of only in a complaint.
         """
         for leg in self._legs.values():
-            if leg.audio is not None and leg.playing is not None and leg.playing[0] == "peer":
-                # "Rx" is what the bridge sends to the port: what this party hears.
-                level = int(leg.audio.getRxLevel())
-                leg.media["heard_level_peak"] = max(leg.media.get("heard_level_peak", 0), level)
+            if leg.audio is None or leg.playing is None or leg.playing[0] not in ("peer", "music"):
+                continue
+            # "Rx" is what the bridge sends to the port: what this party hears. Music on
+            # hold (waiting, or held by the agent) is kept apart from the other party.
+            key = "heard_level_peak" if leg.playing[0] == "peer" else "music_level_peak"
+            level = int(leg.audio.getRxLevel())
+            leg.media[key] = max(leg.media.get(key, 0), level)
+            if key == "music_level_peak":  # roughly how long it heard music, in ms
+                step = int(LEVEL_SAMPLE_SECONDS * 1000)
+                leg.media["music_ms"] = leg.media.get("music_ms", 0) + step
 
     def _init_library(self) -> None:
         s = self._settings

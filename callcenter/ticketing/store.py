@@ -448,6 +448,128 @@ class SqlTicketStore:
             calls = await _call_ids(session, [row.id])
             return _ticket(row, calls.get(row.id, ()))
 
+    async def ticket_description(self, ticket_id: int) -> str | None:
+        """The ticket's free text (wrap-up forms and notes are appended to it); None: no ticket."""
+        async with self._read() as session:
+            row = await session.get(models.Ticket, ticket_id)
+            return None if row is None else row.description
+
+    async def save_wrap_up(
+        self,
+        call_id: str,
+        *,
+        author: str,
+        now: datetime,
+        ticket_id: int | None = None,
+        subject: str | None = None,
+        category: str | None = None,
+        priority: int | None = None,
+        status: TicketStatus | None = None,
+        resolution: str | None = None,
+        device_asset_tag: str | None = None,
+    ) -> int:
+        """Record an agent's after-call form on the call's ticket; returns the ticket id.
+
+        The ticket is `ticket_id` if given (the call is linked to it if it had none), else
+        the call's; a call without one gets a new incident (for its employee, if known).
+        Subject, priority, status and device replace the ticket's; the category and the
+        resolution are appended to its description as one dated, signed entry (the ticket
+        has no column for them). A status move takes the SLA clocks along. Unknown call or
+        ticket: LookupError; unknown device: ValueError.
+        """
+        async with self.write_transaction() as session:
+            ticket = await self._ticket_of_call(session, call_id, ticket_id, now)
+            old = TicketStatus(ticket.status)
+            if subject:
+                ticket.subject = subject[:200]
+            if priority is not None:
+                ticket.priority = priority
+            if device_asset_tag:
+                device_id = await session.scalar(
+                    select(models.Device.id).where(models.Device.asset_tag == device_asset_tag)
+                )
+                if device_id is None:
+                    raise ValueError(f"no device with the asset tag {device_asset_tag!r}")
+                ticket.device_id = device_id
+            parts = [f"category: {category}"] if category else []
+            if status is not None:
+                parts.append(f"status: {status.value}")
+            if resolution:
+                parts.append(f"resolution: {resolution}")
+            _append_entry(ticket, now, author, "wrap-up", "; ".join(parts) or "(no details)")
+            if status is not None and status is not old:
+                ticket.status = status.value
+                closed = status in (TicketStatus.RESOLVED, TicketStatus.CLOSED)
+                if closed and ticket.resolved_at is None:
+                    ticket.resolved_at = now
+                elif not closed:
+                    ticket.resolved_at = None
+            ticket.updated_at = now
+            await session.flush()
+            result = ticket.id
+        if status is not None and status is not old:
+            await self.follow_ticket_status(result, Status(old.value), Status(status.value), now)
+        return result
+
+    async def add_ticket_note(self, call_id: str, text: str, *, author: str, now: datetime) -> int:
+        """Append a dated, signed note to the call's ticket (a new incident if it has none);
+        returns the ticket id. Unknown call: LookupError."""
+        async with self.write_transaction() as session:
+            ticket = await self._ticket_of_call(session, call_id, None, now)
+            _append_entry(ticket, now, author, "note", text)
+            ticket.updated_at = now
+            await session.flush()
+            return ticket.id
+
+    async def _ticket_of_call(
+        self, session: AsyncSession, call_id: str, ticket_id: int | None, now: datetime
+    ) -> models.Ticket:
+        call = await session.get(models.CallRecord, call_id)
+        if call is None:
+            raise LookupError(f"no call record {call_id}")
+        wanted = ticket_id if ticket_id is not None else call.ticket_id
+        if wanted is not None:
+            ticket = await session.scalar(
+                select(models.Ticket).where(models.Ticket.id == wanted).with_for_update()
+            )
+            if ticket is None:
+                raise LookupError(f"no ticket {wanted}")
+            if call.ticket_id is None:
+                call.ticket_id = ticket.id
+            return ticket
+        employee = (
+            await session.get(models.Employee, call.employee_id) if call.employee_id else None
+        )
+        ticket = models.Ticket(
+            kind=INCIDENT,
+            status=TicketStatus.NEW.value,
+            priority=VIP_PRIORITY if employee is not None and employee.vip else DEFAULT_PRIORITY,
+            subject=f"Phone call from {employee.name if employee else call.caller}"[:200],
+            description="",
+            employee_id=employee.id if employee else None,
+            device_id=await _first_computer(session, employee.id) if employee else None,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(ticket)
+        await session.flush()
+        policy_name = (
+            await session.scalar(
+                select(models.Organisation.sla_policy).where(
+                    models.Organisation.id == employee.organisation_id
+                )
+            )
+            if employee is not None
+            else None
+        )
+        policy = self.sla.policy(policy_name)
+        for clock in start_clocks(
+            ticket.id, policy, self.sla.calendar, now, ticket.priority
+        ).values():
+            await _save_clock(session, clock)
+        call.ticket_id = ticket.id
+        return ticket
+
     # -- the ACD's history and saved state ------------------------------------------------
 
     async def append_acd_events(self, events: Sequence[AcdEventEntry]) -> None:
@@ -787,6 +909,12 @@ def _insert(dialect: str) -> Any:
     """INSERT of an SLA announcement that can be told to skip a duplicate key."""
     module = postgresql if dialect == "postgresql" else sqlite
     return module.insert(models.SlaEventRecord)
+
+
+def _append_entry(ticket: models.Ticket, now: datetime, author: str, kind: str, text: str) -> None:
+    """One dated, signed entry at the end of the ticket's description."""
+    entry = f"[{now.isoformat(timespec='seconds')} {kind} by {author}] {text.strip()}"
+    ticket.description = f"{ticket.description}\n{entry}" if ticket.description else entry
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:

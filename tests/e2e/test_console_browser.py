@@ -248,17 +248,20 @@ async def test_an_offer_pops_the_screen_and_call_requests_show_their_errors(
         )
         await expect(page.locator("#state")).to_have_attribute("data-state", "on_call")
 
-        # Call control is not in the call flow yet: the reply names not_supported.
+        # Hold and resume go through the call flow; the keypad is not supported (the
+        # bridge sends no tones) and names the code; the wrap-up form lands on the ticket.
         await page.click("#hold")
-        toast = page.locator(".toast.error[data-code=not_supported]")
-        await expect(toast).to_be_visible()
-        await expect(toast).to_contain_text("call control is not available")
+        await expect(page.locator("#call-status")).to_have_attribute("data-phase", "held")
+        await page.click("#resume")
         await expect(page.locator("#call-status")).to_have_attribute("data-phase", "connected")
         await page.click("#keypad [data-key='5']")
-        await expect(toast.nth(1)).to_be_visible()
+        toast = page.locator(".toast.error[data-code=not_supported]")
+        await expect(toast).to_be_visible()
+        await expect(toast).to_contain_text("cannot send tones")
         await page.fill("#wu-subject", "Printer jams again")
         await page.click("#wrapup-submit")
-        await expect(page.locator(".toast.error[data-code=not_supported]")).to_have_count(3)
+        await expect(page.locator(".toast.ok", has_text="wrap-up saved")).to_be_visible()
+        await expect(page.locator(".toast.error")).to_have_count(1)
 
         # The caller hangs up after talking: the console shows the end, the pop stays.
         await expect(page.locator("#call-status")).to_have_attribute(

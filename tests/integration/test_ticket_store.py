@@ -520,3 +520,57 @@ async def test_concurrent_calls_of_one_employee_share_one_incident(
         tickets = await store.tickets_of(f"emp{round_}")
         assert len(tickets) == 1
         assert sorted(tickets[0].call_ids) == sorted(calls)
+
+
+async def test_wrap_up_form_and_notes_land_on_the_calls_ticket(store: SqlTicketStore) -> None:
+    zhang = await _add_employee(store, "zhang", ("02088881001",))
+    await store.open_call_record("call-1", None, "+862088881001", zhang, T0)
+    ticket_id = await store.attach_call_to_incident("call-1", zhang, T0, WINDOW)
+    later = T0 + timedelta(minutes=5)
+    assert (
+        await store.add_ticket_note("call-1", " rebooted ", author="alice", now=later) == ticket_id
+    )
+    saved = await store.save_wrap_up(
+        "call-1",
+        author="alice",
+        now=later,
+        subject="Printer jams",
+        category="printer",
+        priority=2,
+        status=TicketStatus.RESOLVED,
+        resolution="cleaned the tray",
+    )
+    assert saved == ticket_id
+    ticket = await store.ticket(ticket_id)
+    assert ticket is not None
+    assert (ticket.subject, ticket.priority, ticket.status) == (
+        "Printer jams",
+        2,
+        TicketStatus.RESOLVED,
+    )
+    assert ticket.updated_at == later
+    assert await store.ticket_description(ticket_id) == (
+        "[2025-03-10T09:05:00+00:00 note by alice] rebooted\n"
+        "[2025-03-10T09:05:00+00:00 wrap-up by alice] category: printer; status: resolved;"
+        " resolution: cleaned the tray"
+    )
+    with pytest.raises(ValueError, match="asset tag"):
+        await store.save_wrap_up("call-1", author="alice", now=later, device_asset_tag="nope")
+    with pytest.raises(LookupError):
+        await store.add_ticket_note("no-such-call", "x", author="alice", now=later)
+
+
+async def test_a_note_on_a_call_without_ticket_opens_one(store: SqlTicketStore) -> None:
+    await store.open_call_record("call-2", None, "+8610999", None, T0)
+    ticket_id = await store.add_ticket_note("call-2", "who is this?", author="bob", now=T0)
+    ticket = await store.ticket(ticket_id)
+    assert ticket is not None
+    assert (ticket.kind, ticket.status, ticket.employee_id, ticket.call_ids) == (
+        "incident",
+        TicketStatus.NEW,
+        None,
+        ("call-2",),
+    )
+    assert ticket.subject == "Phone call from +8610999"
+    record = await store.call_record("call-2")
+    assert record is not None and record.ticket_id == ticket_id

@@ -1,8 +1,8 @@
 """What the consoles ask of the live call flow, and the errors it answers with.
 
-The call flow (`calls/service.py`) implements `CallControl`; until it does, the hub
-answers every such request with `not_supported`. The errors are domain errors: they
-carry a code for the protocol, never an HTTP status or a close code.
+`calls/control.py` implements `CallControl` on the call flow (`calls/service.py`); a hub
+built without one answers every such request with `not_supported`. The errors are domain
+errors: they carry a code for the protocol, never an HTTP status or a close code.
 """
 
 from __future__ import annotations

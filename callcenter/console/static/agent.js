@@ -1,7 +1,8 @@
 /* The agent's softphone console over /ws/agent (docs/websocket.md#agent-console-wsagent).
    The desk phone carries the audio; this page shows the agent's state, the offer with its
    screen pop, and sends the call-control requests. Every error reply shows as a toast
-   naming its code (call control answers `not_supported` until the call flow has it). */
+   naming its code (`not_supported` for accept and the keypad, which the phone does, and
+   for every call request on a server without call control). */
 "use strict";
 
 (() => {

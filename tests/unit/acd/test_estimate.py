@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import heapq
+import random
+
 import pytest
 
 from callcenter.acd.errors import InvalidSetting
@@ -140,3 +143,23 @@ def test_no_estimate_no_error(desk: Desk) -> None:
     desk.acd.answered("c1")
 
     assert desk.acd.statistics(HELPDESK).ewt_mae_seconds is None
+
+
+def _walk(position: int, releases: list[float], aht: float) -> float:
+    """The definition, one release at a time: what the direct reading must equal."""
+    heap = sorted(releases)
+    for _ in range(position - 1):
+        heapq.heapreplace(heap, heap[0] + max(aht, 0.0))
+    return heap[0]
+
+
+def test_reading_the_pth_release_directly_agrees_with_walking_to_it() -> None:
+    rnd = random.Random(4733)
+    for _ in range(2_000):
+        aht = rnd.choice([0.0, 1.0, 180.0, rnd.uniform(0, 600)])
+        spread = rnd.choice([0.0, 0.5, 1.0, 2.0]) * max(aht, 1.0)  # within one AHT or not
+        releases = [rnd.uniform(0, spread) for _ in range(rnd.randint(1, 30))]
+        position = rnd.randint(1, 200)
+        assert wait_for_position(position, releases, aht) == pytest.approx(
+            _walk(position, releases, aht)
+        )

@@ -1,0 +1,235 @@
+"""The consoles' call control (`api/websocket/control.py`) on top of the live call flow.
+
+Whatever the ACD decides goes through the ACD store as a command, so that it works from
+any process sharing the ACD: the process holding the call's legs follows the ACD's
+events (`CallService`: an offer withdrawn cancels the phone's leg, a completed call
+hangs up its legs, a transferred call leaves its agent and hears music again). Hold and
+resume have no ACD state: they act on the legs, so only the process holding them can.
+
+- `accept` is not supported: the agent's phone answers (its SIP leg is what the ACD
+  waits for), and the bridge has no way to make a phone answer by itself.
+- `send_dtmf` is not supported: the bridge has no command to send tones on a leg.
+- Transfers to an outside number are not supported: the bridge places no such legs.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Protocol
+
+from callcenter.acd import commands as cmd
+from callcenter.acd.acd import Acd
+from callcenter.acd.model import AcdCall, AgentState, CallPhase, OfferFailure
+from callcenter.acd_store import AcdStore
+from callcenter.api.websocket.control import (
+    CallControlError,
+    CallNotFound,
+    NotSupported,
+    TransferTarget,
+    WrapUpForm,
+)
+from callcenter.clock import Clock
+from callcenter.ticketing.records import TicketStatus
+
+from .service import CallLegs
+
+log = logging.getLogger(__name__)
+
+
+class CallStateError(CallControlError):
+    """The call is not in a state that allows the request (ringing, not connected, held...)."""
+
+    code = "invalid_call_state"
+
+
+class CallElsewhere(CallControlError):
+    """The call's legs are held by another process sharing the ACD: it cannot act on them."""
+
+    code = "call_elsewhere"
+
+
+class NoTicket(CallControlError):
+    """The form or the note could not be put on a ticket (no call record, unknown ticket)."""
+
+    code = "unknown_ticket"
+
+
+class CallLegsApi(Protocol):
+    """The narrow part of `CallService` call control uses."""
+
+    def legs(self, call_id: str) -> CallLegs | None: ...
+
+    def hold(self, call_id: str) -> None: ...
+
+    def resume(self, call_id: str) -> None: ...
+
+
+class TicketNotes(Protocol):
+    """The ticket store's part call control uses (`SqlTicketStore`)."""
+
+    async def save_wrap_up(
+        self,
+        call_id: str,
+        *,
+        author: str,
+        now: datetime,
+        ticket_id: int | None = None,
+        subject: str | None = None,
+        category: str | None = None,
+        priority: int | None = None,
+        status: TicketStatus | None = None,
+        resolution: str | None = None,
+        device_asset_tag: str | None = None,
+    ) -> int: ...
+
+    async def add_ticket_note(
+        self, call_id: str, text: str, *, author: str, now: datetime
+    ) -> int: ...
+
+
+class CallFlowControl:
+    """`CallControl` for the hub: checks the call's state, then commands the ACD or the legs."""
+
+    def __init__(
+        self, calls: CallLegsApi, acd_store: AcdStore, tickets: TicketNotes, clock: Clock
+    ) -> None:
+        self._calls = calls
+        self._acd_store = acd_store
+        self._acd: Acd = acd_store.acd
+        self._tickets = tickets
+        self._clock = clock
+
+    # ----- checks --------------------------------------------------------------------
+
+    def _call(self, call_id: str) -> AcdCall:
+        if not self._acd.has_call(call_id):
+            raise CallNotFound(f"call {call_id!r} is not live any more")
+        return self._acd.call(call_id)
+
+    def _connected(self, agent_id: str, call_id: str) -> AcdCall:
+        call = self._call(call_id)
+        if call.phase is CallPhase.OFFERED and agent_id in call.offered_to:
+            raise CallStateError(f"call {call_id!r} is still ringing: answer it on the phone")
+        if call.phase is not CallPhase.CONNECTED or call.agent_id != agent_id:
+            raise CallStateError(f"call {call_id!r} is not connected to {agent_id!r}")
+        return call
+
+    def _legs(self, agent_id: str, call_id: str) -> CallLegs:
+        call = self._connected(agent_id, call_id)
+        if call.callback is not None:
+            raise NotSupported(f"call {call_id!r} is a callback: hold it on the phone")
+        legs = self._calls.legs(call_id)
+        if legs is None:
+            raise CallElsewhere(f"call {call_id!r} is handled by another server process")
+        if legs.agent_leg is None or legs.agent_id != agent_id:
+            raise CallStateError(f"call {call_id!r} is not bridged to {agent_id!r}'s phone")
+        return legs
+
+    # ----- agent requests ------------------------------------------------------------
+
+    async def accept(self, agent_id: str, call_id: str) -> None:
+        raise NotSupported("answer the call on the phone: the console cannot answer for it")
+
+    async def reject(self, agent_id: str, call_id: str) -> None:
+        call = self._call(call_id)
+        if call.phase is not CallPhase.OFFERED or agent_id not in call.offered_to:
+            raise CallStateError(f"call {call_id!r} is not ringing for {agent_id!r}")
+        # The ACD pauses the agent and offers the call on; the call flow cancels the leg.
+        await self._acd_store.submit(cmd.OfferFailed(call_id, OfferFailure.REJECTED, agent_id))
+        log.info("agent %s rejected call %s from the console", agent_id, call_id)
+
+    async def hangup(self, agent_id: str, call_id: str) -> None:
+        self._connected(agent_id, call_id)
+        # A completed call: the agent goes to wrap-up, the call flow hangs up both legs.
+        await self._acd_store.submit(cmd.Hangup(call_id))
+        log.info("agent %s hung up call %s from the console", agent_id, call_id)
+
+    async def hold(self, agent_id: str, call_id: str) -> None:
+        if self._legs(agent_id, call_id).held:
+            raise CallStateError(f"call {call_id!r} is on hold already")
+        self._calls.hold(call_id)
+
+    async def resume(self, agent_id: str, call_id: str) -> None:
+        if not self._legs(agent_id, call_id).held:
+            raise CallStateError(f"call {call_id!r} is not on hold")
+        self._calls.resume(call_id)
+
+    async def transfer(self, agent_id: str, call_id: str, target: TransferTarget) -> None:
+        self._connected(agent_id, call_id)
+        if target.agent == agent_id:
+            raise CallStateError(f"call {call_id!r} is {agent_id!r}'s already")
+        await self._move(call_id, target)
+        log.info("agent %s transferred call %s to %s", agent_id, call_id, _name(target))
+
+    async def send_dtmf(self, agent_id: str, call_id: str, digits: str) -> None:
+        raise NotSupported("the media bridge cannot send tones on a call yet")
+
+    async def submit_wrap_up(self, agent_id: str, call_id: str, form: WrapUpForm) -> int | None:
+        self._not_ringing(agent_id, call_id)
+        status = TicketStatus(form.status) if form.status is not None else None
+        try:
+            ticket_id = await self._tickets.save_wrap_up(
+                call_id,
+                author=agent_id,
+                now=self._now(),
+                ticket_id=form.ticket_id,
+                subject=form.subject,
+                category=form.category,
+                priority=form.priority,
+                status=status,
+                resolution=form.resolution,
+                device_asset_tag=form.device_asset_tag,
+            )
+        except LookupError as exc:
+            raise NoTicket(str(exc).strip("'\"")) from exc
+        except ValueError as exc:  # an unknown device
+            raise CallControlError(str(exc), "invalid_field") from exc
+        agent = self._acd.agent(agent_id)
+        if agent.state is AgentState.WRAP_UP and agent.call_id == call_id:
+            await self._acd_store.submit(cmd.EndWrapUp(agent_id))
+        return ticket_id
+
+    async def add_note(self, agent_id: str, call_id: str, text: str) -> int | None:
+        self._not_ringing(agent_id, call_id)
+        try:
+            return await self._tickets.add_ticket_note(
+                call_id, text, author=agent_id, now=self._now()
+            )
+        except LookupError as exc:
+            raise NoTicket(str(exc).strip("'\"")) from exc
+
+    # ----- supervisor requests -------------------------------------------------------
+
+    async def move_call(self, call_id: str, target: TransferTarget, by: str) -> None:
+        call = self._call(call_id)
+        if call.phase is CallPhase.OFFERED:
+            raise CallStateError(f"call {call_id!r} is ringing an agent: move it after")
+        await self._move(call_id, target)
+        log.info("supervisor %s moved call %s to %s", by, call_id, _name(target))
+
+    # ----- helpers -------------------------------------------------------------------
+
+    async def _move(self, call_id: str, target: TransferTarget) -> None:
+        if target.number is not None:
+            raise NotSupported("transfers to an outside number need the media bridge")
+        if target.queue is not None:
+            await self._acd_store.submit(cmd.TransferToQueue(call_id, target.queue))
+        elif target.agent is not None:
+            await self._acd_store.submit(cmd.TransferToAgent(call_id, target.agent))
+        else:
+            raise CallStateError("name a queue or an agent to transfer to")
+
+    def _not_ringing(self, agent_id: str, call_id: str) -> None:
+        """The form and notes belong to a call the agent talked on (or still does)."""
+        if self._acd.has_call(call_id):
+            call = self._acd.call(call_id)
+            if call.phase is CallPhase.OFFERED and agent_id in call.offered_to:
+                raise CallStateError(f"call {call_id!r} is ringing, not answered yet")
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock.now(), UTC)
+
+
+def _name(target: TransferTarget) -> str:
+    return target.queue or target.agent or target.number or "?"
