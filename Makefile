@@ -13,17 +13,22 @@ APT_PACKAGES := sip-tester swig build-essential pkg-config dpkg-dev xz-utils \
 	python3-dev libgsm1-dev libspeex-dev libspeexdsp-dev libsrtp2-dev libsamplerate0-dev libssl-dev uuid-dev \
 	asterisk-core-sounds-en-wav asterisk-moh-opsound-wav espeak-ng sox prometheus chromium
 
-.PHONY: run test lint unit integration bench system-packages venv pjsua2 prompts db demo services clean
+# The local cluster of `make cluster` (docs/operations.md#cluster): Kamailio in front.
+CLUSTER_PACKAGES := kamailio
+NODES ?= 2
+
+.PHONY: run test lint unit integration bench system-packages venv pjsua2 prompts db demo services clean \
+	cluster cluster-stop cluster-packages cluster-render
 
 run: venv pjsua2 prompts db demo
 	$(CC) serve
 
-test: venv pjsua2 prompts services lint
+test: venv pjsua2 prompts services cluster-packages lint
 	$(PY) -m pytest -q -p no:cacheprovider -n 2 tests
 
 lint: venv
-	$(VENV)/bin/ruff check callcenter tests
-	$(VENV)/bin/ruff format --check callcenter tests
+	$(VENV)/bin/ruff check callcenter tests scripts
+	$(VENV)/bin/ruff format --check callcenter tests scripts
 	$(VENV)/bin/mypy callcenter
 
 unit: venv
@@ -59,6 +64,26 @@ demo: db
 
 services: system-packages
 	scripts/test-services.sh
+
+cluster-packages:
+	@missing=$$(for p in $(CLUSTER_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages: $$missing (run make as root once)"; exit 1; fi; \
+		echo "installing Debian packages: $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# Kamailio on 127.0.0.1:5060 and NODES `callcenter serve` nodes sharing the local Redis
+# and PostgreSQL (database callcenter_cluster), as docker/cluster.yaml describes them.
+cluster: venv pjsua2 prompts services cluster-packages
+	$(PY) scripts/cluster.py start --nodes $(NODES) --demo
+
+cluster-stop:
+	$(PY) scripts/cluster.py stop
+
+# docker/generated/ from docker/cluster.yaml, for docker/compose.yaml.
+cluster-render: venv
+	$(PY) scripts/cluster.py render
 
 bench: venv pjsua2 prompts services
 	$(PY) -m benchmarks.acd_bench
