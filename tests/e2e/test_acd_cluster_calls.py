@@ -7,17 +7,16 @@ and closes its record from the survivor, after the lease.
 
 from __future__ import annotations
 
-import asyncio
 import signal
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
 
-from tests.integration.harness import Server, agent_phone, caller, metric_value
+from tests.integration.harness import Server, agent_phone, caller, eventually, metric_value
 from tests.services import fresh_postgres_database, require_redis
 
 pytestmark = [pytest.mark.sip, pytest.mark.slow]
@@ -53,24 +52,6 @@ async def cluster(tmp_path: Path) -> AsyncIterator[tuple[Server, Server]]:
             await client.aclose()
 
 
-async def agent_state(server: Server, agent: str) -> str:
-    token = await server.login("sue", "sue-demo")
-    status, body = await server.request("GET", "/api/v1/agents", token)
-    assert status == 200, body
-    return next(str(a["state"]) for a in body["agents"] if a["username"] == agent)
-
-
-async def eventually(check: Callable[[], Any], what: str, timeout: float = 20) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await check()
-        if value:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        await asyncio.sleep(0.2)
-
-
 async def test_a_call_on_one_process_reaches_an_agent_made_available_on_the_other(
     cluster: tuple[Server, Server], tmp_path: Path
 ) -> None:
@@ -79,7 +60,7 @@ async def test_a_call_on_one_process_reaches_an_agent_made_available_on_the_othe
     await b.set_state("alice", "available")  # through the process without the call
 
     async def seen_by_a() -> bool:
-        return await agent_state(a, "alice") == "available"
+        return await a.agent_state("alice") == "available"
 
     await eventually(seen_by_a, "the process with the call sees alice available", timeout=2)
     phone = await caller("caller.xml", a, tmp_path, talk_ms=4000).start()
@@ -116,13 +97,13 @@ async def test_a_killed_process_frees_its_agent_and_its_record_is_closed(
     phone = await caller("caller.xml", a, tmp_path, talk_ms=60000).start()
 
     async def talking() -> bool:
-        return await agent_state(b, "alice") == "on_call"
+        return await b.agent_state("alice") == "on_call"
 
     await eventually(talking, "alice talks with the caller")
     await a.stop(signal.SIGKILL)  # no BYE, no record update, no goodbye to Redis
 
     async def freed() -> bool:
-        return await agent_state(b, "alice") in ("wrap_up", "available")
+        return await b.agent_state("alice") in ("wrap_up", "available")
 
     await eventually(freed, "the survivor ends the lost call and frees alice")
 

@@ -16,7 +16,7 @@ import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,15 @@ import pytest
 import redis.asyncio as aioredis
 import yaml
 
-from tests.integration.harness import DEMO_NUMBER, ROOT, Server, Sipp, agent_phone, metric_value
+from tests.integration.harness import (
+    DEMO_NUMBER,
+    ROOT,
+    Server,
+    Sipp,
+    agent_phone,
+    eventually,
+    metric_value,
+)
 from tests.services import (
     free_port,
     free_udp_tcp_port,
@@ -169,24 +177,6 @@ def call_through_kamailio(cluster: LocalCluster, workdir: Path, talk_ms: int = 5
     return Sipp("caller_via_proxy.xml", args, workdir)
 
 
-async def agent_state(server: Server, agent: str) -> str:
-    token = await server.login("sue", "sue-demo")
-    status, body = await server.request("GET", "/api/v1/agents", token)
-    assert status == 200, body
-    return next(str(a["state"]) for a in body["agents"] if a["username"] == agent)
-
-
-async def eventually(check: Callable[[], Any], what: str, timeout: float = 20) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await check()
-        if value:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        await asyncio.sleep(0.2)
-
-
 async def offered(server: Server) -> float:
     value = metric_value(await server.metrics(), "callcenter_calls_offered_total", queue="helpdesk")
     return value or 0.0
@@ -203,7 +193,7 @@ async def answered_calls(
     for _ in range(count):
 
         async def alice_available() -> bool:
-            return await agent_state(via, "alice") == "available"
+            return await via.agent_state("alice") == "available"
 
         await eventually(alice_available, "alice is available again")
         phone = await call_through_kamailio(cluster, workdir).start()

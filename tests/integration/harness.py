@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -185,6 +186,13 @@ class Server:
         )
         assert status == 200, body
 
+    async def agent_state(self, agent: str) -> str:
+        """The agent's state as this process's ACD sees it (asked as the supervisor)."""
+        token = await self.login("sue", "sue-demo")
+        status, body = await self.request("GET", "/api/v1/agents", token)
+        assert status == 200, body
+        return next(str(a["state"]) for a in body["agents"] if a["username"] == agent)
+
     async def metrics(self) -> str:
         async with (
             aiohttp.ClientSession() as session,
@@ -197,6 +205,18 @@ class Server:
         status, body = await self.request("GET", "/api/v1/calls?limit=50", token)
         assert status == 200, body
         return list(body["calls"])
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 20) -> Any:
+    """The first truthy result of `check`, polled every 0.2 s; fails naming `what`."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await check()
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what}")
+        await asyncio.sleep(0.2)
 
 
 def metric_value(exposition: str, name: str, **labels: str) -> float | None:
