@@ -165,6 +165,7 @@ class Console:
         self.ws = ws
         self.role = role
         self.pushes: list[dict[str, Any]] = []
+        self.hello: dict[str, Any] = {}
         self._ids = 0
 
     async def recv(self, timeout: float = 3.0) -> dict[str, Any]:
@@ -244,6 +245,7 @@ class Desk:
         hello = await console.expect("hello")
         assert hello["protocol"] == 1
         assert hello["username"] == username and hello["role"] == role
+        console.hello = hello
         return console
 
     async def raw(
@@ -951,6 +953,14 @@ async def test_a_console_reconnecting_gets_its_state_and_live_call_back(desk: De
     assert offer["screen_pop"]["employee"]["name"] == "Zhang San"
     assert (await again.recv())["type"] == "call_connected"
     assert desk.acd.agent("alice").state is AgentState.ON_CALL
+
+
+async def test_hello_offers_the_configured_pause_reasons_not_the_acds_own(
+    make_desk: MakeDesk,
+) -> None:
+    desk = await make_desk(pause_reasons=(*DEFAULT_PAUSE_REASONS, "golf"))
+    console = await desk.open("alice")
+    assert console.hello["pause_reasons"] == ["break", "golf", "lunch", "meeting", "training"]
 
 
 @pytest.mark.parametrize(

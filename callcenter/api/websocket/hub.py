@@ -320,6 +320,11 @@ class Hub:
             "max_message_bytes": self.config.max_message_bytes,
             "ping_interval_seconds": self.config.ping_interval_seconds,
             "call_control": self.call_control is not None,
+            # What an agent may give for a pause: the configured reasons without the ACD's
+            # own (a failed offer) and the one a closed console gets.
+            "pause_reasons": sorted(
+                self.acd.pause_reasons - SYSTEM_PAUSE_REASONS - {self.pause_reason}
+            ),
         }
 
     # ----- ACD events ------------------------------------------------------------------

@@ -21,6 +21,14 @@
     onHello(hello) {
       $("#who").textContent = hello.username;
       callControl = hello.call_control;
+      const select = $("#pause-reason");
+      select.replaceChildren(
+        ...hello.pause_reasons.map((reason) => {
+          const option = document.createElement("option");
+          option.textContent = reason;
+          return option;
+        }),
+      );
       // The server sends the state and the live call again: forget what may be stale.
       call = null;
       wrap = null;
