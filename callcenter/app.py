@@ -34,6 +34,7 @@ from callcenter.api.websocket import Hub, WebSocketConfig
 from callcenter.auth.tokens import TokenSigner
 from callcenter.calls.acd_memory import AcdMemory
 from callcenter.calls.control import CallFlowControl
+from callcenter.calls.events import CallHoldChanged
 from callcenter.calls.recorder import CallRecorder, programming_error
 from callcenter.calls.service import CALLBACK_PROMPT, OVERFLOW_PROMPT, CallPolicy, CallService
 from callcenter.clock import SystemClock
@@ -210,6 +211,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
             call_control=CallFlowControl(service, acd_store, store, clock),
         )
         bus.subscribe(AcdEvent, hub.on_event)
+        bus.subscribe(CallHoldChanged, hub.on_hold_changed)
         app = build_app(ApiDeps(acd_store, store, tokens, registry, clock, health), hub)
         runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await runner.setup()

@@ -27,6 +27,7 @@ from callcenter.acd.model import AcdCall, CallPhase, OfferFailure, OverflowKind
 from callcenter.acd.overflow import callable_number
 from callcenter.acd_store import AcdStore
 from callcenter.acd_store.store import fire
+from callcenter.calls.events import CallHoldChanged
 from callcenter.clock import Clock
 from callcenter.events import EventBus
 from callcenter.ivr.engine import IvrSession
@@ -246,6 +247,7 @@ class CallService:
         call = self._calls[call_id]
         call.held = True
         self._telephony.send(m.PlayMusic(call.call_id))
+        self._hold_changed(call)
 
     def resume(self, call_id: str) -> None:
         """Bridge the held caller and the agent again."""
@@ -253,6 +255,12 @@ class CallService:
         call.held = False
         if call.agent_leg is not None:
             self._telephony.send(m.Connect(call.call_id, call.agent_leg))
+        self._hold_changed(call)
+
+    def _hold_changed(self, call: HotlineCall) -> None:
+        if call.agent_id is not None:
+            now = self._clock.now()
+            self._bus.publish(CallHoldChanged(now, call.call_id, call.agent_id, call.held))
 
     # ----- owned background work ---------------------------------------------------
 

@@ -113,10 +113,13 @@ async def test_hold_resume_note_hangup_and_wrap_up_from_the_console(
         await alice.expect("call_connected", timeout=10)
 
         await ok(alice, "hold", call_id=call_id)
+        held = await alice.expect("call_held", timeout=5)
+        assert (held["call_id"], held["held"]) == (call_id, True)
         error = await alice.request("hold", call_id=call_id)
         assert (error["type"], error["code"]) == ("error", "invalid_call_state")
         await alice.nothing_more(3)  # the caller hears music meanwhile
         await ok(alice, "resume", call_id=call_id)
+        assert (await alice.expect("call_held", timeout=5))["held"] is False
         await alice.nothing_more(1.5)
         noted = await ok(alice, "add_note", call_id=call_id, text="printer jams on tray 2")
         assert noted["ticket_id"] is not None

@@ -32,6 +32,7 @@ from callcenter.api.websocket import screen_pop, views
 from callcenter.api.websocket.control import CallControl
 from callcenter.api.websocket.protocol import PROTOCOL_VERSION, Close, Role
 from callcenter.auth.tokens import Principal, TokenSigner
+from callcenter.calls.events import CallHoldChanged
 from callcenter.clock import Clock
 from callcenter.ticketing.records import TicketStore
 
@@ -107,6 +108,7 @@ class LiveCall:
     #: "pending" until the lookup ends, then "done", "failed" or "none" (no lookup).
     pop_status: str = "pending"
     connected: dict[str, Any] | None = None
+    held: dict[str, Any] | None = None  # the last `call_held` while the call is on hold
     #: Connections that got the offer before the screen pop: they get `screen_pop` later.
     awaiting_pop: list[Connection] = field(default_factory=list)
 
@@ -278,6 +280,8 @@ class Hub:
             connection.push(PendingOffer(live, connection, self.config.screen_pop_timeout_seconds))
             if live.connected is not None:
                 connection.push(live.connected)
+            if live.held is not None:
+                connection.push(live.held)
         elif session.wrap_up is not None and agent.state is AgentState.WRAP_UP:
             connection.push(self._wrap_up_message(session.wrap_up, now))
 
@@ -462,6 +466,22 @@ class Hub:
                     "screen_pop": pop,
                 }
             self._deliver(connection, message)
+
+    def on_hold_changed(self, event: CallHoldChanged) -> None:
+        """The EventBus subscriber for holds by a console (this or another one of the agent)."""
+        session = self._sessions.get(event.agent_id)
+        if session is None:
+            return
+        message = {
+            "type": "call_held",
+            "at": event.at,
+            "call_id": event.call_id,
+            "held": event.held,
+        }
+        live = session.call
+        if live is not None and live.call_id == event.call_id:
+            live.held = message if event.held else None
+        self._push(session, message)
 
     def _answered(self, agent_id: str, call_id: str, queue: str, wait: float | None) -> None:
         session = self._session(agent_id)

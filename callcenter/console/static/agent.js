@@ -97,6 +97,12 @@
         afterCallId = message.call_id;
         renderCall();
         break;
+      case "call_held":
+        if (call && call.id === message.call_id) {
+          call.held = message.held;
+          renderCall();
+        }
+        break;
       case "call_ended":
         if (call && call.id === message.call_id) {
           call.phase = "ended";
@@ -368,7 +374,7 @@
     $("#hangup").addEventListener("click", () => callRequest("hangup"));
     $("#hold").addEventListener("click", async () => {
       if ((await callRequest("hold")) && call) {
-        call.held = true; // no push tells a hold: the reply does
+        call.held = true; // call_held follows, also to the agent's other consoles
         renderCall();
       }
     });

@@ -1,0 +1,15 @@
+"""What the call flow tells the rest of the system beyond the ACD's and the bridge's events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CallHoldChanged:
+    """The agent's console put its caller on hold (music) or took it off again."""
+
+    at: float
+    call_id: str
+    agent_id: str
+    held: bool
