@@ -52,6 +52,9 @@ _OPTION_OF = {
     "short_abandon": "--short-abandon",
     "ring_timeout": "--ring-timeout",
     "target": "--target",
+    "callback_after": "--callback-after",
+    "callback_answer_rate": "--callback-answer-rate",
+    "callback_dial": "--callback-dial",
 }
 
 
@@ -141,6 +144,22 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
         help="call the ACD's tick() every so many seconds (default: exactly when one is due)",
     )
 
+    desk.add_argument(
+        "--callback-after",
+        help="a caller still holding after so many seconds asks for a callback instead "
+        "(default: off)",
+    )
+    desk.add_argument(
+        "--callback-answer-rate",
+        default="0.8",
+        help="share of callback attempts the callee answers (default 0.8)",
+    )
+    desk.add_argument(
+        "--callback-dial",
+        default="10",
+        help="seconds from dialling a callback to the callee's answer or giving up (default 10)",
+    )
+
     out = sim.add_argument_group("output")
     out.add_argument("--json", action="store_true", help="print one JSON object")
     out.add_argument("--csv", metavar="FILE", help="also write the interval rows to a CSV file")
@@ -153,6 +172,11 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
         "--compare-agents",
         metavar="N,M",
         help="run the day once per flat agent count, on the same callers, side by side",
+    )
+    out.add_argument(
+        "--compare-callback",
+        metavar="OFF,60,30",
+        help="run the day once per callback-after setting (OFF: no callbacks), side by side",
     )
 
 
@@ -167,12 +191,21 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    if args.compare_strategy and args.compare_agents:
-        raise UsageError("--compare-agents", "cannot be combined with --compare-strategy")
+    given = [
+        option
+        for option, value in (
+            ("--compare-strategy", args.compare_strategy),
+            ("--compare-agents", args.compare_agents),
+            ("--compare-callback", args.compare_callback),
+        )
+        if value
+    ]
+    if len(given) > 1:
+        raise UsageError(given[1], f"cannot be combined with {given[0]}")
     plan = build_plan(args)
     csv_path = Path(args.csv) if args.csv else None
     started = time.perf_counter()
-    if args.compare_strategy or args.compare_agents:
+    if given:
         variants = _variants(args, plan)
         comparison = compare(variants)
         reports = list(comparison.variants)
@@ -236,7 +269,16 @@ def build_plan(args: argparse.Namespace) -> DayPlan:
         queue=queue,
         seed=_whole("--seed", args.seed, minimum=None),
         tick_seconds=None if args.tick is None else _number("--tick", args.tick),
+        callback_after_seconds=_callback_after("--callback-after", args.callback_after),
+        callback_answer_rate=_number("--callback-answer-rate", args.callback_answer_rate),
+        callback_dial_seconds=_number("--callback-dial", args.callback_dial),
     )
+
+
+def _callback_after(option: str, text: str | None) -> float | None:
+    if text is None or text.strip().lower() in ("off", "none"):
+        return None
+    return _number(option, text)
 
 
 def _variants(args: argparse.Namespace, plan: DayPlan) -> list[tuple[str, DayPlan]]:
@@ -248,6 +290,20 @@ def _variants(args: argparse.Namespace, plan: DayPlan) -> list[tuple[str, DayPla
         names = _list("--compare-strategy", args.compare_strategy)
         strategies = [_strategy("--compare-strategy", name) for name in names]
         return [(s.value, replace(plan, queue=replace(plan.queue, strategy=s))) for s in strategies]
+    if args.compare_callback:
+        settings = [
+            _callback_after("--compare-callback", text)
+            for text in _list("--compare-callback", args.compare_callback)
+        ]
+        if len(set(settings)) < len(settings):
+            raise UsageError("--compare-callback", "a value is given twice")
+        return [
+            (
+                "no callback" if after is None else f"callback {after:g} s",
+                replace(plan, callback_after_seconds=after),
+            )
+            for after in settings
+        ]
     counts = [
         _whole("--compare-agents", text, minimum=0)
         for text in _list("--compare-agents", args.compare_agents)

@@ -8,6 +8,8 @@ from a heap:
 
 - arrival: `enqueue` (and the wait the ACD estimates for the caller's place, if it can);
 - patience: the caller hangs up if not answered yet (`hangup` = an abandon);
+- callback: a caller still holding after `callback_after_seconds` asks for a callback;
+- dial: `callback_dial_seconds` after CallbackDialing the callee answers or not;
 - answer: an offered agent picks up `answer_delay_seconds` after the offer (`answered`);
 - end of talk: `hangup` of the connected call;
 - tick: exactly when the ACD has something due (a wrap-up ending, a maximum wait
@@ -37,6 +39,10 @@ from callcenter.acd.events import (
     AgentStateChanged,
     CallAbandoned,
     CallAnswered,
+    CallbackConnected,
+    CallbackDialing,
+    CallbackFailed,
+    CallbackRequested,
     CallCompleted,
     CallEnqueued,
     CallOffered,
@@ -85,8 +91,10 @@ class Kind(IntEnum):
     TICK = 1
     END_TALK = 2
     ANSWER = 3
-    PATIENCE = 4
-    ARRIVAL = 5
+    DIAL = 4
+    PATIENCE = 5
+    CALLBACK = 6
+    ARRIVAL = 7
 
 
 #: (when, kind, sequence, caller index, agent id, offer serial)
@@ -102,6 +110,10 @@ class _Interval:
     staffed_seconds: float = 0.0
     estimate_error: float = 0.0
     estimates: int = 0
+    callbacks_requested: int = 0
+    callbacks_connected: int = 0
+    callbacks_failed: int = 0
+    callbacks_dropped: int = 0
 
 
 class Simulation:
@@ -142,6 +154,15 @@ class Simulation:
         self._waiting: set[int] = set()
         self._ringing: dict[int, dict[str, int]] = {}
         self._offer_serial = 0
+        #: Callers who asked for a callback: they left the hold, the call waits on.
+        self._callback = [False] * count
+        # Whether each dial attempt reaches the callee: drawn per caller up front, so a
+        # caller's luck does not depend on the order the variant dials in.
+        attempts = plan.queue.callback_retries + 1
+        rate = plan.callback_answer_rate
+        self._reached = [
+            tuple(rng.callbacks.random() < rate for _ in range(attempts)) for _ in self.callers
+        ]
         self._unresolved = 0
         self._left_otherwise = 0
         # Agents: the pool in creation order, who is rostered, what state each is in.
@@ -159,6 +180,8 @@ class Simulation:
         self._per_agent: dict[str, list[float]] = {}
         self._error_sum = 0.0
         self._error_count = 0
+        #: Seconds from arrival to the callee's answer, summed over connected callbacks.
+        self._callback_delay = 0.0
         #: Places in line the simulator predicted that differ from the ACD's (a self-check).
         self.position_mismatches = 0
         self._predicted_position = 0
@@ -190,8 +213,18 @@ class Simulation:
             elif kind == Kind.END_TALK:
                 acd.hangup(call_ids[n])
             elif kind == Kind.PATIENCE:
-                if self._open[n] and not self._answered[n]:
+                if self._open[n] and not self._answered[n] and not self._callback[n]:
                     acd.hangup(call_ids[n])
+            elif kind == Kind.CALLBACK:
+                # Only a caller still holding (not ringing an agent) asks for a callback.
+                if self._open[n] and n in self._waiting and not self._callback[n]:
+                    acd.request_callback(call_ids[n], call_ids[n])
+            elif kind == Kind.DIAL:
+                attempts = self._reached[n]
+                if serial <= len(attempts) and attempts[serial - 1]:
+                    acd.callback_answered(call_ids[n])
+                else:
+                    acd.callback_failed(call_ids[n])
             elif kind == Kind.TICK:
                 acd.tick()
                 if self.plan.tick_seconds is not None:
@@ -216,6 +249,9 @@ class Simulation:
         self.acd.enqueue(caller.call_id, QUEUE_NAME, caller.call_id)
         if not math.isinf(caller.patience):
             self._push(at + caller.patience, Kind.PATIENCE, n)
+        after = self.plan.callback_after_seconds
+        if after is not None and after < caller.patience:
+            self._push(at + after, Kind.CALLBACK, n)
         max_wait = self.plan.queue.max_wait_seconds
         if self.plan.tick_seconds is None and max_wait is not None:
             self._push(_first_after(at, max_wait), Kind.TICK)
@@ -331,6 +367,35 @@ class Simulation:
         elif kind is CallAbandoned:
             assert isinstance(event, CallAbandoned)
             self._resolve(self._index[event.call_id])
+        elif kind is CallbackRequested:
+            assert isinstance(event, CallbackRequested)
+            # The call keeps its place in line (still waiting), its caller left the hold.
+            self._callback[self._index[event.call_id]] = True
+            self._interval.callbacks_requested += 1
+        elif kind is CallbackDialing:
+            assert isinstance(event, CallbackDialing)
+            n = self._index[event.call_id]
+            self._ringing.pop(n, None)
+            self._waiting.discard(n)
+            self._push(event.at + self.plan.callback_dial_seconds, Kind.DIAL, n, "", event.attempt)
+        elif kind is CallbackConnected:
+            assert isinstance(event, CallbackConnected)
+            n = self._index[event.call_id]
+            self._answered[n] = True
+            self._interval.callbacks_connected += 1
+            self._callback_delay += event.at - (DAY_ZERO + self.callers[n].arrival)
+            self._push(event.at + self.callers[n].talk, Kind.END_TALK, n)
+        elif kind is CallbackFailed:
+            assert isinstance(event, CallbackFailed)
+            n = self._index[event.call_id]
+            self._interval.callbacks_failed += 1
+            if event.retry_at is None:
+                self._interval.callbacks_dropped += 1
+                self._resolve(n)
+            else:
+                self._waiting.add(n)
+                if self.plan.tick_seconds is None:
+                    self._push(event.retry_at, Kind.TICK)
         elif kind is CallCompleted:
             assert isinstance(event, CallCompleted)
             self._resolve(self._index[event.call_id])
@@ -339,9 +404,9 @@ class Simulation:
                 # The ACD ends the wrap-up at a tick at or after event.at + wrap_up (the
                 # same float sum it computes), so tick exactly then.
                 self._push(event.at + wrap_up, Kind.TICK)
-        elif isinstance(event, CallOverflowed) and event.target_kind is not OverflowKind.QUEUE:
-            # A queue limit sent the call out of the ACD (or to a callback, which the
-            # simulator does not dial): it is no longer a caller on hold.
+        elif isinstance(event, CallOverflowed) and event.target_kind is OverflowKind.TICKET_ONLY:
+            # A queue limit sent the call out of the ACD: it is no longer a caller on hold.
+            # (An overflow to a callback is followed by CallbackRequested: it is dialled.)
             n = self._index[event.call_id]
             if self._open[n]:
                 self._left_otherwise += 1
@@ -412,6 +477,10 @@ class Simulation:
                 occupancy=_ratio(counted.busy_seconds, counted.staffed_seconds),
                 estimate_mae_seconds=_ratio(counted.estimate_error, counted.estimates),
                 estimates=counted.estimates,
+                callbacks_requested=counted.callbacks_requested,
+                callbacks_connected=counted.callbacks_connected,
+                callbacks_failed=counted.callbacks_failed,
+                callbacks_dropped=counted.callbacks_dropped,
                 erlang_service_level=erlang.service_level,
                 erlang_asa_seconds=erlang.asa_seconds,
                 erlang_occupancy=erlang.occupancy,
@@ -457,6 +526,13 @@ class Simulation:
             estimate_available=self._estimator is not None,
             estimate_mae_seconds=_ratio(self._error_sum, self._error_count),
             estimates=self._error_count,
+            callbacks_requested=sum(r.callbacks_requested for r in rows),
+            callbacks_connected=sum(r.callbacks_connected for r in rows),
+            callbacks_failed=sum(r.callbacks_failed for r in rows),
+            callbacks_dropped=sum(r.callbacks_dropped for r in rows),
+            callback_delay_seconds=_ratio(
+                self._callback_delay, sum(r.callbacks_connected for r in rows)
+            ),
             erlang_service_level=erlang_sl,
             erlang_asa_seconds=erlang_asa,
             ended_at=clock_label(int(self._ended_at - DAY_ZERO) // 60),
@@ -521,6 +597,11 @@ def plan_view(plan: DayPlan) -> dict[str, Any]:
         "short_abandon_seconds": plan.queue.short_abandon_seconds,
         "seed": plan.seed,
         "tick_seconds": plan.tick_seconds,
+        "callback_after_seconds": plan.callback_after_seconds,
+        "callback_answer_rate": plan.callback_answer_rate,
+        "callback_dial_seconds": plan.callback_dial_seconds,
+        "callback_retries": plan.queue.callback_retries,
+        "callback_retry_seconds": plan.queue.callback_retry_seconds,
     }
 
 

@@ -1,7 +1,7 @@
 """What a simulated day is made of: the plan, the callers it draws, the agents it rosters.
 
 Every random draw comes from `random.Random` instances seeded from `DayPlan.seed`, in
-separate streams (arrivals, patience, talk, routing): two plans that differ only in
+separate streams (arrivals, patience, talk, routing, callbacks): two plans that differ only in
 staffing or strategy meet the very same callers, which is what makes a comparison fair.
 """
 
@@ -105,6 +105,13 @@ class DayPlan:
     max_drain_seconds: float = 24 * 3600.0
     #: Measure the ACD's wait estimates when it has `estimated_wait`.
     measure_estimates: bool = True
+    #: A caller still holding after this many seconds asks for a callback (the call keeps
+    #: its place in line, the caller hangs up); None: nobody asks for one.
+    callback_after_seconds: float | None = None
+    #: Chance that a dialled callee answers a callback attempt.
+    callback_answer_rate: float = 0.8
+    #: Seconds from dialling a callee to the answer (or to giving up on the attempt).
+    callback_dial_seconds: float = 10.0
 
     def __post_init__(self) -> None:
         _positive("calls", self.calls)
@@ -132,6 +139,12 @@ class DayPlan:
                 f"{MAX_TRAFFIC_ERLANGS:.0f} Erlang C (and this simulator) is meant for",
             )
         _non_negative("answer_delay", self.answer_delay_seconds)
+        if self.callback_after_seconds is not None:
+            _non_negative("callback_after", self.callback_after_seconds)
+        _finite("callback_answer_rate", self.callback_answer_rate)
+        if not 0 <= self.callback_answer_rate <= 1:
+            raise PlanError("callback_answer_rate", "must be a share from 0 to 1, e.g. 0.8")
+        _non_negative("callback_dial", self.callback_dial_seconds)
         if self.answer_delay_seconds >= queue.ring_timeout_seconds:
             raise PlanError(
                 "answer_delay",
@@ -198,12 +211,14 @@ class Streams:
     patience: random.Random
     talk: random.Random
     routing: random.Random
+    #: Whether each callback attempt reaches its callee.
+    callbacks: random.Random
 
 
 def streams(seed: int) -> Streams:
     """Independent generators for each kind of draw, all from `random.Random(seed)`."""
     master = random.Random(seed)
-    return Streams(*(random.Random(master.getrandbits(64)) for _ in range(4)))
+    return Streams(*(random.Random(master.getrandbits(64)) for _ in range(5)))
 
 
 def draw_callers(plan: DayPlan, rng: Streams) -> list[Caller]:

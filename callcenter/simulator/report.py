@@ -61,6 +61,12 @@ class IntervalRow:
     #: the interval that got an estimate; None when none did (or the ACD has no estimate).
     estimate_mae_seconds: float | None
     estimates: int
+    #: Callers who asked for a callback in the interval; callback attempts that reached
+    #: their callee, that did not, and callbacks dropped after their last failed try.
+    callbacks_requested: int
+    callbacks_connected: int
+    callbacks_failed: int
+    callbacks_dropped: int
     erlang_service_level: float | None
     erlang_asa_seconds: float | None
     erlang_occupancy: float | None
@@ -89,6 +95,13 @@ class DayTotals:
     estimate_available: bool
     estimate_mae_seconds: float | None
     estimates: int
+    callbacks_requested: int
+    callbacks_connected: int
+    callbacks_failed: int  # failed dial attempts, retried or not
+    callbacks_dropped: int  # callbacks given up after their last failed attempt
+    #: Mean seconds from a connected callback's first arrival to its callee's answer
+    #: (not in the ASA, which counts live callers only); None: none connected.
+    callback_delay_seconds: float | None
     #: Expected-call-weighted means of the intervals' predictions; ASA None when any
     #: interval with calls is unstable.
     erlang_service_level: float | None
@@ -158,10 +171,28 @@ _HEADER = (
 )
 
 
-def _row_line(row: IntervalRow) -> str:
+#: Columns shown when the day has callbacks: requested / connected / failed attempts /
+#: dropped, in the interval.
+_CALLBACK_HEADER = f"{'cb req':>6}  {'cb conn':>7}  {'cb fail':>7}  {'cb drop':>7}  "
+
+
+def _header(callbacks: bool) -> str:
+    if not callbacks:
+        return _HEADER
+    at = _HEADER.index("    SL")
+    return _HEADER[:at] + _CALLBACK_HEADER + _HEADER[at:]
+
+
+def _row_line(row: IntervalRow, callbacks: bool = False) -> str:
+    extra = (
+        f"{row.callbacks_requested:>6}  {row.callbacks_connected:>7}  "
+        f"{row.callbacks_failed:>7}  {row.callbacks_dropped:>7}  "
+        if callbacks
+        else ""
+    )
     return (
         f"{row.start:<5}  {row.agents:>6}  {row.expected_calls:>5.0f}  {row.offered:>7}  "
-        f"{row.answered:>8}  {row.abandoned:>5}  {_pct(row.service_level):>6}  "
+        f"{row.answered:>8}  {row.abandoned:>5}  {extra}{_pct(row.service_level):>6}  "
         f"{_sec(row.asa_seconds):>6}  {_pct(row.occupancy):>6}  "
         f"{_sec(row.estimate_mae_seconds):>7}  |  {_pct(row.erlang_service_level):>7}  "
         f"{_sec(row.erlang_asa_seconds):>8}"
@@ -178,7 +209,20 @@ def plan_line(plan: dict[str, Any]) -> str:
         f"{plan['handle_time']} talk, wrap-up {_g(plan['wrap_up_seconds'])} s, "
         f"patience {'infinite' if patience is None else f'{_g(patience)} s'}, "
         f"staff {plan['staffing']}, strategy {plan['strategy']}, seed {plan['seed']}; "
-        f"target {share} within {_g(plan['answer_within_seconds'])} s"
+        f"target {share} within {_g(plan['answer_within_seconds'])} s" + _callback_words(plan)
+    )
+
+
+def _callback_words(plan: dict[str, Any]) -> str:
+    after = plan.get("callback_after_seconds")
+    if after is None:
+        return ""
+    rate = plan["callback_answer_rate"]
+    answered = f"{rate:.0%}" if isinstance(rate, int | float) else str(rate)
+    unit = "" if isinstance(after, str) else " s"
+    return (
+        f"; callback after {_g(after)}{unit}, {answered} of callees answer, "
+        f"{plan['callback_retries']} retries {_g(plan['callback_retry_seconds'])} s apart"
     )
 
 
@@ -196,13 +240,21 @@ def _erlang_asa(d: DayTotals) -> str:
 
 def text_lines(report: DayReport) -> list[str]:
     d = report.day
-    lines = [plan_line(report.plan), "", _HEADER]
-    lines += [_row_line(row) for row in report.intervals]
+    callbacks = report.plan.get("callback_after_seconds") is not None
+    lines = [plan_line(report.plan), "", _header(callbacks)]
+    lines += [_row_line(row, callbacks) for row in report.intervals]
     lines += [
         "",
         f"Day: {d.offered} offered, {d.answered} answered, {d.abandoned} abandoned "
         f"({d.short_abandoned} short)"
         + (f", {d.left_otherwise} left otherwise" if d.left_otherwise else "")
+        + (
+            f"; callbacks: {d.callbacks_requested} requested, {d.callbacks_connected} connected, "
+            f"{d.callbacks_failed} failed attempts, {d.callbacks_dropped} dropped, "
+            f"{_sec(d.callback_delay_seconds)} s from call to callback"
+            if d.callbacks_requested
+            else ""
+        )
         + (f", {d.unfinished} still in line when the simulation stopped" if d.unfinished else "")
         + f"; ran until {d.ended_at}",
         f"Service level {_pct(d.service_level)} (Erlang C predicted "
@@ -230,6 +282,11 @@ _DAY_FIGURES: tuple[tuple[str, str], ...] = (
     ("Erlang C service level", "erlang_service_level"),
     ("ASA (s)", "asa_seconds"),
     ("Erlang C ASA (s)", "erlang_asa_seconds"),
+    ("callbacks requested", "callbacks_requested"),
+    ("callbacks connected", "callbacks_connected"),
+    ("callback attempts failed", "callbacks_failed"),
+    ("callbacks dropped", "callbacks_dropped"),
+    ("callback delay (s)", "callback_delay_seconds"),
     ("occupancy", "occupancy"),
     ("least busy agent", "agent_occupancy_min"),
     ("busiest agent", "agent_occupancy_max"),
