@@ -194,7 +194,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
             agent_endpoints=endpoints,
         )
         _observe_bridge(bus, bridge_metrics, service)
-        _close_lost_records(bus, acd_store, service, store, recorder)
+        _close_lost_records(bus, acd_store, store, recorder)
 
         secret = settings.auth.token_secret.get_secret_value().encode()
         if not secret:
@@ -307,7 +307,6 @@ async def _start_acd_store(settings: Settings, clock: SystemClock, bus: EventBus
 def _close_lost_records(
     bus: EventBus,
     acd_store: AcdStore,
-    service: CallService,
     store: SqlTicketStore,
     recorder: CallRecorder,
 ) -> None:
@@ -315,7 +314,7 @@ def _close_lost_records(
     leader then closes their records, which their own process can no longer do."""
 
     def ended(event: CallAbandoned | CallCompleted) -> None:
-        if not acd_store.applying_own or service.owns(event.call_id):
+        if not (acd_store.applying_own and acd_store.ending_lost_calls):
             return
         at, ids = datetime.fromtimestamp(event.at, UTC), [event.call_id]
 

@@ -26,6 +26,10 @@ class LocalAcdStore:
         return True
 
     @property
+    def ending_lost_calls(self) -> bool:
+        return False  # one process: none is ever lost while this one runs
+
+    @property
     def is_leader(self) -> bool:
         return True
 

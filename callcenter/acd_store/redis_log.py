@@ -163,6 +163,7 @@ class RedisAcdStore:
         self._owners: dict[str, str] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._closing = False
+        self._ending_lost = False
         self.applied = 0
 
     # ----- the AcdStore interface --------------------------------------------------
@@ -178,6 +179,10 @@ class RedisAcdStore:
     @property
     def applying_own(self) -> bool:
         return self._own
+
+    @property
+    def ending_lost_calls(self) -> bool:
+        return self._ending_lost
 
     @property
     def is_leader(self) -> bool:
@@ -270,6 +275,7 @@ class RedisAcdStore:
         if command is not None:
             self._clock.pin(entry_time(entry_id))
             self._own = own
+            self._ending_lost = isinstance(command, EndCalls)
             try:
                 command.apply(self._acd)
             except AcdError as exc:  # the ACD's refusal, the same on every copy
@@ -278,7 +284,7 @@ class RedisAcdStore:
                 log.exception("ACD log entry %s (%s) failed", entry_id, command.op)
                 error = RuntimeError(f"{command.op} failed: {exc!r}")
             finally:
-                self._own = False
+                self._own = self._ending_lost = False
                 self._clock.unpin()
             if isinstance(command, Enqueue) and error is None:
                 self._owners[command.call_id] = node

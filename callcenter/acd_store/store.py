@@ -36,6 +36,11 @@ class AcdStore(Protocol):
         ...
 
     @property
+    def ending_lost_calls(self) -> bool:
+        """Whether the events published right now end the calls of a lost process."""
+        ...
+
+    @property
     def is_leader(self) -> bool:
         """Whether this process does what one process does for all: ticking, saving."""
         ...
