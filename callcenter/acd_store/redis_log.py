@@ -37,8 +37,9 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from callcenter.acd.acd import Acd
-from callcenter.acd.commands import Command, EndCalls, Enqueue, Tick, decode, encode
+from callcenter.acd.commands import Answered, Command, EndCalls, Enqueue, Tick, decode, encode
 from callcenter.acd.errors import AcdError
+from callcenter.acd.model import AcdCall, CallPhase
 from callcenter.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,12 @@ def _report_crash(task: asyncio.Task[None]) -> None:
         log.critical(
             "%s stopped: the ACD copy no longer follows", task.get_name(), exc_info=task.exception()
         )
+
+
+def _has_legs(call: AcdCall) -> bool:
+    """A callback waiting in line has no SIP leg to lose; one being dialled or talked on
+    has its process's agent and callee legs (a hang-up of it is a failed dial)."""
+    return call.callback is None or call.dialing or call.phase is CallPhase.CONNECTED
 
 
 def new_node_id() -> str:
@@ -288,6 +295,13 @@ class RedisAcdStore:
                 self._clock.unpin()
             if isinstance(command, Enqueue) and error is None:
                 self._owners[command.call_id] = node
+            elif isinstance(command, Answered) and error is None:
+                call = (
+                    self._acd.call(command.call_id) if self._acd.has_call(command.call_id) else None
+                )
+                if call is not None and call.callback is not None:
+                    # The process whose agent leg took a callback dials its callee.
+                    self._owners[command.call_id] = node
         self._last_id = entry_id
         self.applied += 1
         if future is not None and not future.done():
@@ -372,11 +386,7 @@ class RedisAcdStore:
         beats = await self._redis.mget([self._key(f"node:{n}") for n in nodes])
         lost = {n for n, beat in zip(nodes, beats, strict=True) if beat is None}
         calls = tuple(
-            sorted(
-                c
-                for c, n in self._owners.items()
-                if n in lost and self._acd.call(c).callback is None  # callbacks have no leg
-            )
+            sorted(c for c, n in self._owners.items() if n in lost and _has_legs(self._acd.call(c)))
         )
         if calls:
             log.warning("nodes %s lost: ending their %d calls", sorted(lost), len(calls))

@@ -275,3 +275,26 @@ async def test_the_calls_of_a_lost_node_end_and_free_its_agents(nodes: Any) -> N
     # is free again, so the survivor's call reached it.
     assert sorted(agents.values()) == sorted([AgentState.WRAP_UP, AgentState.OFFERED])
     assert survivor.acd.call("kept").agent_id is not None
+
+
+async def test_a_callback_being_dialled_by_a_lost_process_is_tried_again(nodes: Any) -> None:
+    _redis_only(nodes)
+    survivor = await nodes(lease_seconds=0.6)
+    doomed = await nodes(lease_seconds=0.6)
+    await survivor.store.submit(c.Enqueue("cb", "helpdesk", "+8613800000001"))
+    await survivor.store.submit(c.RequestCallback("cb", "+8613800000001"))
+    await _available(survivor, "alice")
+    await doomed.store.submit(c.Answered("cb", "alice"))  # doomed's agent leg took it
+    assert doomed.acd.call("cb").dialing
+    assert isinstance(doomed.store, RedisAcdStore)
+    for task in doomed.store._tasks:  # dies while dialling the callee
+        task.cancel()
+
+    for _ in range(50):
+        await asyncio.sleep(0.1)
+        if survivor.acd.agent("alice").state is not AgentState.ON_CALL:
+            break
+    assert survivor.acd.agent("alice").state is not AgentState.ON_CALL
+    call = survivor.acd.call("cb")  # a failed dial: the callback waits for its next try
+    assert call.phase is CallPhase.WAITING and not call.dialing
+    assert survivor.of(ev.CallbackFailed)
