@@ -376,10 +376,13 @@ class RedisAcdStore:
                 self._leader = False
                 log.warning("ACD heartbeat failed (%s); retrying", exc)
 
+    def _forget_ended_calls(self) -> None:
+        self._owners = {c: n for c, n in self._owners.items() if self._acd.has_call(c)}
+
     async def _end_lost_calls(self) -> None:
         """Hang up the calls of processes whose heartbeat expired (their legs are gone)."""
         assert self._redis is not None
-        self._owners = {c: n for c, n in self._owners.items() if self._acd.has_call(c)}
+        self._forget_ended_calls()
         nodes = sorted(set(self._owners.values()) - {self._node_id})
         if not nodes:
             return
@@ -408,7 +411,8 @@ class RedisAcdStore:
             return False
         script = script or self._redis.register_script(_SNAPSHOT)
         state, at = self._acd.export_state(), self._last_id
-        owners = {c: n for c, n in self._owners.items() if self._acd.has_call(c)}
+        self._forget_ended_calls()
+        owners = self._owners
         keys = [self._key("snapshot"), self._key("log")]
         args = [at, json.dumps(state, separators=(",", ":")), json.dumps(owners)]
         return bool(await script(keys=keys, args=args))
