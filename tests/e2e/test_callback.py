@@ -16,13 +16,13 @@ import yaml
 from tests.e2e.test_hotline_call import wait_for_call
 from tests.integration.harness import (
     DEMO_NUMBER,
-    DTMF_PCAP_ORDER,
     ROOT,
     SIPP_DIR,
     Server,
     Sipp,
     agent_phone,
     caller_args,
+    dtmf_presses,
     metric_value,
 )
 from tests.services import free_udp_tcp_port
@@ -80,18 +80,7 @@ async def server(tmp_path: Path, callee_port: int) -> AsyncIterator[Server]:
 
 def keys_then_wait_for_bye(server: Server, workdir: Path, keys: str, first_key_ms: int) -> Sipp:
     """A caller who presses `keys` (RFC 4733) and then stays until the hotline sends BYE."""
-    assert [DTMF_PCAP_ORDER.index(k) for k in keys] == sorted(
-        DTMF_PCAP_ORDER.index(k) for k in keys
-    )
-    names = {"*": "star", "#": "pound"}
-    presses = []
-    for n, key in enumerate(keys):
-        pcap = f"/usr/share/sip-tester/dtmf_2833_{names.get(key, key)}.pcap"
-        wait = first_key_ms if n == 0 else 900
-        presses.append(
-            f'  <pause milliseconds="{wait}"/>\n'
-            f'  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>\n'
-        )
+    presses = "".join(line + "\n" for line in dtmf_presses(keys, first_key_ms))
     template = (SIPP_DIR / "caller_until_bye.xml").read_text()
     media = (
         "  <nop>\n    <action>\n"
@@ -100,7 +89,7 @@ def keys_then_wait_for_bye(server: Server, workdir: Path, keys: str, first_key_m
     )
     assert media in template
     path = workdir / "caller_keys_until_bye.xml"
-    path.write_text(template.replace(media, "".join(presses)))
+    path.write_text(template.replace(media, presses))
     args = [*caller_args(server), "-m", "1", "-timeout", "60s", "-timeout_error"]
     return Sipp(str(path), args, workdir)
 

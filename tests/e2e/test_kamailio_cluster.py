@@ -26,16 +26,15 @@ import redis.asyncio as aioredis
 import yaml
 
 from tests.integration.harness import (
-    DEMO_NUMBER,
     ROOT,
     Server,
     Sipp,
     agent_phone,
+    caller_args,
     eventually,
     metric_value,
 )
 from tests.services import (
-    free_port,
     free_udp_tcp_port,
     fresh_postgres_database,
     require_pjsua2,
@@ -151,29 +150,8 @@ async def local_cluster(tmp_path: Path) -> AsyncIterator[LocalCluster]:
 
 def call_through_kamailio(cluster: LocalCluster, workdir: Path, talk_ms: int = 5000) -> Sipp:
     """A caller who stays long enough (talk_ms after the IVR answers) to reach alice."""
-    args = [
-        f"127.0.0.1:{cluster.kamailio_port}",
-        "-i",
-        "127.0.0.1",
-        "-p",
-        str(free_udp_tcp_port()),
-        "-mi",
-        "127.0.0.1",
-        "-mp",
-        str(free_port()),
-        "-s",
-        "hotline",
-        "-key",
-        "caller",
-        DEMO_NUMBER,
-        "-m",
-        "1",
-        "-d",
-        str(talk_ms),
-        "-timeout",
-        "60s",
-        "-timeout_error",
-    ]
+    args = [*caller_args(cluster.kamailio_port), "-m", "1", "-d", str(talk_ms)]
+    args += ["-timeout", "60s", "-timeout_error"]
     return Sipp("caller_via_proxy.xml", args, workdir)
 
 

@@ -304,10 +304,12 @@ def agent_phone(scenario: str, port: int, workdir: Path, calls: int = 1) -> Sipp
     )
 
 
-def caller_args(server: Server, number: str = DEMO_NUMBER) -> list[str]:
-    """SIPp options of a caller dialling the hotline from a free port, with media."""
+def caller_args(server: Server | int, number: str = DEMO_NUMBER) -> list[str]:
+    """SIPp options of a caller dialling the hotline from a free port, with media: at a
+    server, or at a SIP port on loopback (a proxy in front of servers)."""
+    port = server if isinstance(server, int) else server.sip_port
     return [
-        f"127.0.0.1:{server.sip_port}",
+        f"127.0.0.1:{port}",
         "-i",
         "127.0.0.1",
         "-p",
@@ -336,10 +338,8 @@ def caller(
 DTMF_PCAP_ORDER = "1023456789*#"
 
 
-def dtmf_caller(
-    server: Server, workdir: Path, keys: str, first_key_ms: int = 1500, talk_ms: int = 4000
-) -> Sipp:
-    """A caller who presses `keys` (RFC 4733 from sip-tester's pcaps), then talks."""
+def dtmf_presses(keys: str, first_key_ms: int) -> list[str]:
+    """SIPp scenario lines pressing `keys`, the first after `first_key_ms`, then every 0.9 s."""
     positions = [DTMF_PCAP_ORDER.index(k) for k in keys]
     if positions != sorted(positions):
         raise ValueError(f"keys {keys!r} must follow the order {DTMF_PCAP_ORDER!r}")
@@ -352,6 +352,14 @@ def dtmf_caller(
             f'  <pause milliseconds="{wait}"/>\n'
             f'  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>'
         )
+    return presses
+
+
+def dtmf_caller(
+    server: Server, workdir: Path, keys: str, first_key_ms: int = 1500, talk_ms: int = 4000
+) -> Sipp:
+    """A caller who presses `keys` (RFC 4733 from sip-tester's pcaps), then talks."""
+    presses = dtmf_presses(keys, first_key_ms)
     template = (SIPP_DIR / "caller.xml").read_text()
     media = '      <exec play_pcap_audio="/usr/share/sip-tester/g711a.pcap"/>\n'
     start = template.index("  <nop>\n    <action>\n" + media)
