@@ -13,8 +13,9 @@ APT_PACKAGES := sip-tester swig build-essential pkg-config dpkg-dev xz-utils \
 	python3-dev libgsm1-dev libspeex-dev libspeexdsp-dev libsrtp2-dev libsamplerate0-dev libssl-dev uuid-dev \
 	asterisk-core-sounds-en-wav asterisk-moh-opsound-wav espeak-ng sox prometheus chromium
 
-# The local cluster of `make cluster` (docs/operations.md#cluster): Kamailio in front.
-CLUSTER_PACKAGES := kamailio
+# The local cluster of `make cluster` (docs/operations.md#cluster): Kamailio in front; the
+# compose client validates docker/compose.yaml in the tests (no Docker engine needed).
+CLUSTER_PACKAGES := kamailio docker-compose
 NODES ?= 2
 
 .PHONY: run test lint unit integration bench system-packages venv pjsua2 prompts db demo services clean \

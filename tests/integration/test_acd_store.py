@@ -12,6 +12,7 @@ import json
 import random
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -55,10 +56,9 @@ def _acd(clock: Any, events: list[ev.AcdEvent], own: list[bool], store: list[Acd
     return Acd(QUEUES, clock, publish, rng=random.Random(7))  # copies share the seed
 
 
-@pytest.fixture(params=["local", "redis"])
-async def nodes(request: pytest.FixtureRequest) -> AsyncIterator[Callable[..., Any]]:
+@asynccontextmanager
+async def node_factory(kind: str) -> AsyncIterator[Callable[..., Any]]:
     """Make nodes of one store kind; for Redis, all of a test's nodes share one ACD."""
-    kind = request.param
     url = require_redis() if kind == "redis" else ""
     prefix = f"test:acd:{uuid.uuid4().hex[:8]}"
     made: list[AcdStore] = []
@@ -79,7 +79,6 @@ async def nodes(request: pytest.FixtureRequest) -> AsyncIterator[Callable[..., A
         made.append(store)
         return Node(store, events, own)
 
-    make.kind = kind  # type: ignore[attr-defined]
     make.url, make.prefix = url, prefix  # type: ignore[attr-defined]
     yield make
     for store in made:
@@ -90,6 +89,20 @@ async def nodes(request: pytest.FixtureRequest) -> AsyncIterator[Callable[..., A
         if keys:
             await client.delete(*keys)
         await client.aclose()
+
+
+@pytest.fixture(params=["local", "redis"])
+async def nodes(request: pytest.FixtureRequest) -> AsyncIterator[Callable[..., Any]]:
+    """The contract: the same test against each store."""
+    async with node_factory(request.param) as make:
+        yield make
+
+
+@pytest.fixture
+async def redis_nodes() -> AsyncIterator[Callable[..., Any]]:
+    """What only a shared store does: several copies of one ACD."""
+    async with node_factory("redis") as make:
+        yield make
 
 
 async def _available(node: Node, *agents: str, queues: tuple[str, ...] = ("helpdesk",)) -> None:
@@ -208,14 +221,8 @@ async def test_events_of_own_commands_are_marked_as_own(nodes: Any) -> None:
 # ----- Redis only: one ACD across processes ------------------------------------------
 
 
-def _redis_only(nodes: Any) -> None:
-    if nodes.kind != "redis":
-        pytest.skip("shared state is the Redis store's")
-
-
-async def test_copies_agree_and_any_node_may_answer_another_nodes_call(nodes: Any) -> None:
-    _redis_only(nodes)
-    a, b = await nodes(), await nodes()
+async def test_copies_agree_and_any_node_may_answer_another_nodes_call(redis_nodes: Any) -> None:
+    a, b = await redis_nodes(), await redis_nodes()
     await _available(a, "alice")
     await b.store.submit(c.Enqueue("call-b", "helpdesk", "+8613800000001"))
     await _settle(a, b)
@@ -233,9 +240,8 @@ async def test_copies_agree_and_any_node_may_answer_another_nodes_call(nodes: An
     assert "CallAnswered" in by_node["a"] and "CallAnswered" not in by_node["b"]
 
 
-async def test_a_node_joining_late_starts_from_the_snapshot_and_the_log(nodes: Any) -> None:
-    _redis_only(nodes)
-    a = await nodes()
+async def test_a_node_joining_late_starts_from_the_snapshot_and_the_log(redis_nodes: Any) -> None:
+    a = await redis_nodes()
     await _available(a, "alice", "bob")
     for i in range(5):
         await a.store.submit(c.Enqueue(f"call-{i}", "helpdesk", f"+86138{i:08d}"))
@@ -243,19 +249,18 @@ async def test_a_node_joining_late_starts_from_the_snapshot_and_the_log(nodes: A
     assert await a.store.save_snapshot()
     await a.store.submit(c.Answered("call-0"))
     await a.store.submit(c.Hangup("call-3"))
-    late = await nodes()
+    late = await redis_nodes()
     assert late.acd.export_state() == a.acd.export_state()
     assert late.events and not any(late.own)  # it replayed the log after the snapshot
-    client = aioredis.from_url(nodes.url, decode_responses=True)
-    snapshot = await client.hgetall(f"{nodes.prefix}:snapshot")
+    client = aioredis.from_url(redis_nodes.url, decode_responses=True)
+    snapshot = await client.hgetall(f"{redis_nodes.prefix}:snapshot")
     await client.aclose()
     assert set(json.loads(snapshot["owners"])) == {f"call-{i}" for i in range(5)}
 
 
-async def test_the_calls_of_a_lost_node_end_and_free_its_agents(nodes: Any) -> None:
-    _redis_only(nodes)
-    survivor = await nodes(lease_seconds=0.6)
-    doomed = await nodes(lease_seconds=0.6)
+async def test_the_calls_of_a_lost_node_end_and_free_its_agents(redis_nodes: Any) -> None:
+    survivor = await redis_nodes(lease_seconds=0.6)
+    doomed = await redis_nodes(lease_seconds=0.6)
     await _available(survivor, "alice", "bob")
     await doomed.store.submit(c.Enqueue("lost-1", "helpdesk", "+8613800000001"))
     await doomed.store.submit(c.Enqueue("lost-2", "helpdesk", "+8613800000002"))
@@ -277,10 +282,9 @@ async def test_the_calls_of_a_lost_node_end_and_free_its_agents(nodes: Any) -> N
     assert survivor.acd.call("kept").agent_id is not None
 
 
-async def test_a_callback_being_dialled_by_a_lost_process_is_tried_again(nodes: Any) -> None:
-    _redis_only(nodes)
-    survivor = await nodes(lease_seconds=0.6)
-    doomed = await nodes(lease_seconds=0.6)
+async def test_a_callback_being_dialled_by_a_lost_process_is_tried_again(redis_nodes: Any) -> None:
+    survivor = await redis_nodes(lease_seconds=0.6)
+    doomed = await redis_nodes(lease_seconds=0.6)
     await survivor.store.submit(c.Enqueue("cb", "helpdesk", "+8613800000001"))
     await survivor.store.submit(c.RequestCallback("cb", "+8613800000001"))
     await _available(survivor, "alice")

@@ -21,7 +21,7 @@ from callcenter.settings import PromptSettings, SipSettings
 from callcenter.softphone_bridge import messages as m
 from callcenter.softphone_bridge.bridge import SipBridge
 from tests.integration.harness import DEMO_NUMBER, Sipp
-from tests.services import free_port, free_udp_tcp_port, require_pjsua2
+from tests.services import free_port, free_udp_tcp_port, require_pjsua2, unavailable
 
 pytestmark = pytest.mark.sip
 
@@ -92,7 +92,7 @@ class Peer:
 async def peer(request: pytest.FixtureRequest) -> AsyncIterator[Peer]:
     require_pjsua2()
     if not MUSIC.is_file():
-        pytest.skip(f"no music on hold at {MUSIC}")
+        unavailable(f"music on hold at {MUSIC} (asterisk-moh-opsound-wav)")
     settings = SipSettings(
         port=free_udp_tcp_port(), rtp_port=30_200, rtp_port_range=200, rtp_timeout_seconds=3
     )

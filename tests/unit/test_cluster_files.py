@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from callcenter.settings import load_settings
+from tests.services import unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKER = ROOT / "docker"
@@ -132,7 +133,7 @@ def compose_command() -> list[str] | None:
 def test_docker_compose_accepts_the_file() -> None:
     command = compose_command()
     if command is None:
-        pytest.skip("neither `docker compose` nor docker-compose is installed")
+        unavailable("`docker compose` or docker-compose (Debian package docker-compose)")
     done = subprocess.run(
         [*command, "-f", str(DOCKER / "compose.yaml"), "config", "--quiet"],
         capture_output=True,
@@ -147,7 +148,7 @@ def test_kamailio_accepts_the_rendered_configuration(tmp_path: Path) -> None:
         "/usr/sbin/kamailio" if Path("/usr/sbin/kamailio").exists() else None
     )
     if kamailio is None:
-        pytest.skip("kamailio is not installed")
+        unavailable("kamailio (Debian package kamailio)")
     cfg = (DOCKER / "generated" / "kamailio.cfg").read_text()
     shutil.copy(DOCKER / "generated" / "dispatcher.list", tmp_path / "dispatcher.list")
     cfg = cfg.replace("/etc/kamailio/dispatcher.list", str(tmp_path / "dispatcher.list"))
