@@ -307,7 +307,11 @@ def _figure(name: str, value: Any) -> str:
 
 
 def comparison_lines(comparison: Comparison) -> list[str]:
-    """Day totals side by side, then per interval: agents, SL, ASA, abandons per variant."""
+    """Day totals side by side, then per interval: agents, SL, ASA, abandons per variant.
+
+    When a variant offers callbacks, the interval cells add the callbacks asked for and
+    connected, since that is where a callback setting moves the load to.
+    """
     names = [name for name, _ in comparison.variants]
     reports = [report for _, report in comparison.variants]
     width = max(12, *(len(n) for n in names))
@@ -321,8 +325,11 @@ def comparison_lines(comparison: Comparison) -> list[str]:
     for text, attr in _DAY_FIGURES:
         cells = [_figure(attr, getattr(r.day, attr)) for r in reports]
         lines.append(f"{text:<{label}}  " + "  ".join(f"{c:>{width}}" for c in cells))
-    lines += ["", "Per interval (agents / SL / ASA s / abandoned):"]
-    cell = 24
+    callbacks = any(r.plan.get("callback_after_seconds") is not None for r in reports)
+    columns = "agents / SL / ASA s / abandoned"
+    columns += " / callbacks asked/connected" if callbacks else ""
+    lines += ["", f"Per interval ({columns}):"]
+    cell = 32 if callbacks else 24
     lines.append(f"{'time':<5}  {'exp':>5}  " + "  ".join(f"{n[:cell]:>{cell}}" for n in names))
     rows_by_start: dict[str, list[IntervalRow | None]] = {}
     for n, report in enumerate(reports):
@@ -330,14 +337,16 @@ def comparison_lines(comparison: Comparison) -> list[str]:
             rows_by_start.setdefault(row.start, [None] * len(reports))[n] = row
     for start, rows in rows_by_start.items():
         expected = max((r.expected_calls for r in rows if r is not None), default=0.0)
-        cells = [
-            "-"
-            if r is None
-            else f"{r.agents} / {_pct(r.service_level)} / {_sec(r.asa_seconds)} / {r.abandoned}"
-            for r in rows
-        ]
+        cells = ["-" if r is None else _compared_cell(r, callbacks) for r in rows]
         lines.append(f"{start:<5}  {expected:>5.0f}  " + "  ".join(f"{c:>{cell}}" for c in cells))
     return lines
+
+
+def _compared_cell(row: IntervalRow, callbacks: bool) -> str:
+    cell = f"{row.agents} / {_pct(row.service_level)} / {_sec(row.asa_seconds)} / {row.abandoned}"
+    if callbacks:
+        cell += f" / {row.callbacks_requested}/{row.callbacks_connected}"
+    return cell
 
 
 # ----- JSON and CSV -----------------------------------------------------------------------

@@ -161,6 +161,21 @@ def test_comparing_callback_settings_meets_the_same_callers() -> None:
     assert "callbacks requested" in text and "callbacks connected" in text
 
 
+def test_compared_intervals_show_where_callbacks_were_asked_and_connected() -> None:
+    comparison = compare([("off", small()), ("20", small(callback_after_seconds=20.0))])
+    lines = comparison_lines(comparison)
+    start = lines.index(next(line for line in lines if line.startswith("Per interval")))
+    assert "callbacks asked/connected" in lines[start]
+    asked = connected = 0
+    for line in lines[start + 2 :]:
+        off, twenty = (cell.strip() for cell in line[14:].split("  ") if cell.strip())
+        assert off == "-" or off.endswith(" / 0/0")  # the run without callbacks has none
+        a, c = twenty.rsplit(" / ", 1)[1].split("/")
+        asked, connected = asked + int(a), connected + int(c)
+    day = comparison.variants[1][1].day
+    assert (asked, connected) == (day.callbacks_requested, day.callbacks_connected) != (0, 0)
+
+
 @pytest.mark.parametrize(
     ("changes", "parameter"),
     [
