@@ -20,7 +20,7 @@ from prometheus_client.metrics_core import Metric
 from callcenter.acd import events as ev
 from callcenter.acd.acd import Acd
 from callcenter.acd.errors import UnknownAgent
-from callcenter.acd.model import AgentState
+from callcenter.acd.model import AgentState, OverflowCause, OverflowKind
 from callcenter.clock import Clock
 from callcenter.metrics.staffing import Workload, required_agents
 
@@ -35,6 +35,9 @@ THRESHOLD_MARGIN_SECONDS = 5.0
 #: Windows of the service-level, ASA and AHT gauges: `window` label value, seconds.
 #: The ACD keeps a day of outcomes, so 24h is the longest window it can answer.
 FIGURE_WINDOWS: dict[str, float] = {"15m": 900.0, "1h": 3600.0, "24h": 86400.0}
+
+#: `outcome` of callcenter_callbacks_total: what happened to a queued callback.
+CALLBACK_OUTCOMES = ("requested", "connected", "attempt_failed", "given_up", "cancelled")
 
 #: The arrivals the live staffing gauge sizes for; Erlang C needs a target below 1.
 NEEDED_WINDOW_SECONDS = 900.0
@@ -109,6 +112,21 @@ class AcdMetrics:
             ["queue"],
             registry=registry,
         )
+        self.overflowed = Counter(
+            "callcenter_calls_overflowed_total",
+            "Calls that left their queue by its overflow rule (full line, waited too long, no"
+            " agent logged in), by cause and by where they went.",
+            ["queue", "cause", "target"],
+            registry=registry,
+        )
+        self.callbacks = Counter(
+            "callcenter_callbacks_total",
+            "Queued callbacks by outcome: requested (a caller kept its place), connected (the"
+            " callee answered), attempt_failed (a dial that failed, retried or not), given_up"
+            " (no tries left) and cancelled.",
+            ["queue", "outcome"],
+            registry=registry,
+        )
         self.wait_buckets = queue_wait_buckets(
             acd.queue_settings(queue).service_level_seconds for queue in acd.queue_names
         )
@@ -129,6 +147,11 @@ class AcdMetrics:
                 self.queue_wait,
             ):
                 metric.labels(queue=queue)
+            for cause in OverflowCause:
+                for kind in OverflowKind:
+                    self.overflowed.labels(queue=queue, cause=cause.value, target=kind.value)
+            for outcome in CALLBACK_OUTCOMES:
+                self.callbacks.labels(queue=queue, outcome=outcome)
         self.occupancy = AgentOccupancy(acd, OCCUPANCY_WINDOW_SECONDS)
         registry.register(AcdCollector(acd, clock, self.occupancy))
 
@@ -148,6 +171,18 @@ class AcdMetrics:
                 self.abandoned.labels(queue=queue).inc()
                 if short:
                     self.abandoned_short.labels(queue=queue).inc()
+            case ev.CallOverflowed(queue=queue, cause=cause, target_kind=kind):
+                self.overflowed.labels(queue=queue, cause=cause.value, target=kind.value).inc()
+            case ev.CallbackRequested(queue=queue):
+                self.callbacks.labels(queue=queue, outcome="requested").inc()
+            case ev.CallbackConnected(queue=queue):
+                self.callbacks.labels(queue=queue, outcome="connected").inc()
+            case ev.CallbackFailed(queue=queue, retry_at=retry_at):
+                self.callbacks.labels(queue=queue, outcome="attempt_failed").inc()
+                if retry_at is None:
+                    self.callbacks.labels(queue=queue, outcome="given_up").inc()
+            case ev.CallbackCancelled(queue=queue):
+                self.callbacks.labels(queue=queue, outcome="cancelled").inc()
             case _:
                 pass
 

@@ -8,7 +8,7 @@ from prometheus_client.registry import DuplicateTimeseries
 
 from callcenter.acd import events as ev
 from callcenter.acd.acd import Acd
-from callcenter.acd.model import AgentState, QueueSettings
+from callcenter.acd.model import AgentState, OverflowKind, OverflowTarget, QueueSettings
 from callcenter.acd.service_level import QueueStatistics
 from callcenter.clock import ManualClock
 from callcenter.events import EventBus
@@ -19,6 +19,9 @@ from callcenter.metrics.acd_metrics import (
     AcdMetrics,
     queue_wait_buckets,
 )
+
+OVERFLOWED, CALLBACKS = "callcenter_calls_overflowed_total", "callcenter_callbacks_total"
+QUEUE = OverflowKind.QUEUE
 
 QUEUES = (
     QueueSettings("helpdesk", service_level_seconds=20.0, service_level_target=0.8),
@@ -349,3 +352,44 @@ def test_agents_needed_follows_the_last_quarter_hours_arrivals(desk: Desk) -> No
     # A quarter of an hour later nothing new has come in: nobody more is needed.
     desk.clock.advance(901)
     assert desk.value("callcenter_agents_needed", queue="helpdesk") == 0
+
+
+def test_overflows_count_by_cause_and_where_the_call_went() -> None:
+    full = QueueSettings("helpdesk", max_waiting=1, overflow_target=OverflowTarget(QUEUE, "vip"))
+    desk = Desk([full, QueueSettings("vip")])
+    assert desk.value(OVERFLOWED, queue="helpdesk", cause="max_waiting", target="queue") == 0
+    desk.acd.enqueue("c1", "helpdesk", "+8613800000001")
+    desk.acd.enqueue("c2", "helpdesk", "+8613800000002")  # the line is full
+    assert desk.value(OVERFLOWED, queue="helpdesk", cause="max_waiting", target="queue") == 1
+    assert desk.value(OVERFLOWED, queue="helpdesk", cause="max_wait", target="queue") == 0
+    assert desk.value(OVERFLOWED, queue="vip", cause="max_waiting", target="queue") == 0
+
+
+def test_callbacks_count_each_outcome() -> None:
+    desk = Desk([QueueSettings("helpdesk", callback_retries=1, callback_retry_seconds=0)])
+
+    def outcomes() -> dict[str, float | None]:
+        names = ("requested", "connected", "attempt_failed", "given_up", "cancelled")
+        return {o: desk.value(CALLBACKS, queue="helpdesk", outcome=o) for o in names}
+
+    assert set(outcomes().values()) == {0}
+    for call in ("kept", "dropped", "withdrawn"):
+        desk.acd.enqueue(call, "helpdesk", "+8613800000001")
+        desk.acd.request_callback(call, "+8613800000009")
+    desk.acd.cancel_callback("withdrawn")
+    desk.acd.add_agent("alice", ["helpdesk"])
+    desk.acd.set_agent_state("alice", AgentState.AVAILABLE)
+    desk.acd.answered("kept", "alice")  # the agent takes it: the callee is dialled
+    desk.acd.callback_answered("kept")
+    desk.acd.hangup("kept")
+    for _ in range(2):  # the first try and its one retry fail
+        desk.acd.answered("dropped", "alice")
+        desk.acd.callback_failed("dropped")
+
+    assert outcomes() == {
+        "requested": 3,
+        "connected": 1,
+        "attempt_failed": 2,
+        "given_up": 1,
+        "cancelled": 1,
+    }
