@@ -168,7 +168,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         acd_metrics = AcdMetrics(registry, acd, clock, lambda: acd_store.applying_own)
         bus.subscribe(AcdEvent, acd_metrics.on_event)
         bridge_metrics = BridgeMetrics(registry)
-        bus.subscribe(IvrFinished, IvrMetrics(registry).on_event)
+        flow_hours = {flow.name: flow.hours for flow in flows.flows.values()}
+        bus.subscribe(IvrFinished, IvrMetrics(registry, flow_hours, clock).on_event)
         bus.subscribe(SlaEvent, TicketMetrics(registry).on_event)
 
         bridge = SipBridge(settings.sip, settings.prompts.music_on_hold, bus.publish)

@@ -56,6 +56,9 @@ async def test_menu_choice_routes_the_call_by_skill(server: Server, tmp_path: Pa
     metrics = await server.metrics()
     assert metric_value(metrics, "callcenter_ivr_outcomes_total", outcome="queued") == 1
     assert metric_value(metrics, "callcenter_ivr_outcomes_total", outcome="caller_hangup") == 0
+    # config/ivr.yaml keeps the line open around the clock (hours: always).
+    for flow in ("helpdesk", "helpdesk_zh"):
+        assert metric_value(metrics, "callcenter_in_service_hours", flow=flow) == 1
 
 
 async def run_pair_phones(*phones: object) -> None:

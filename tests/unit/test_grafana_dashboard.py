@@ -21,6 +21,7 @@ from prometheus_client import CollectorRegistry
 from callcenter.acd.acd import Acd
 from callcenter.acd.model import QueueSettings
 from callcenter.clock import ManualClock
+from callcenter.ivr.hours import BusinessHours
 from callcenter.metrics.acd_metrics import AcdMetrics
 from callcenter.metrics.bridge_metrics import BridgeMetrics
 from callcenter.metrics.ivr_metrics import IvrMetrics
@@ -64,7 +65,7 @@ def registry() -> CollectorRegistry:
     acd = Acd([QueueSettings("helpdesk"), QueueSettings("vip")], clock, lambda event: None)
     AcdMetrics(registry, acd, clock)
     BridgeMetrics(registry)
-    IvrMetrics(registry)
+    IvrMetrics(registry, {"main": BusinessHours(always=True)}, ManualClock(0.0))
     TicketMetrics(registry)
     return registry
 
