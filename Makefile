@@ -28,9 +28,9 @@ test: venv pjsua2 prompts services cluster-packages lint
 	$(PY) -m pytest -q -p no:cacheprovider -n 4 tests
 
 lint: venv
-	$(VENV)/bin/ruff check callcenter tests scripts
-	$(VENV)/bin/ruff format --check callcenter tests scripts
-	$(VENV)/bin/mypy callcenter
+	$(VENV)/bin/ruff check callcenter tests scripts benchmarks
+	$(VENV)/bin/ruff format --check callcenter tests scripts benchmarks
+	$(VENV)/bin/mypy callcenter benchmarks
 
 unit: venv
 	$(PY) -m pytest -q tests/unit

@@ -11,6 +11,7 @@ import argparse
 import random
 import statistics
 import time
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
 from prometheus_client.exposition import generate_latest
@@ -21,9 +22,12 @@ from callcenter.acd.model import AgentState, QueueSettings
 from callcenter.clock import ManualClock
 from callcenter.events import EventBus
 from callcenter.ivr.events import IvrFinished
+from callcenter.ivr.flowfile import load_flows
 from callcenter.metrics.acd_metrics import AcdMetrics
 from callcenter.metrics.bridge_metrics import BridgeMetrics
 from callcenter.metrics.ivr_metrics import IvrMetrics
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def build(queues: int, agents: int, calls: int, seed: int) -> tuple[CollectorRegistry, int]:
@@ -38,7 +42,10 @@ def build(queues: int, agents: int, calls: int, seed: int) -> tuple[CollectorReg
     GCCollector(registry=registry)
     bus.subscribe(AcdEvent, AcdMetrics(registry, acd, clock).on_event)
     BridgeMetrics(registry)
-    bus.subscribe(IvrFinished, IvrMetrics(registry).on_event)
+    # The production flows' office hours, with their holiday calendar.
+    flows = load_flows(ROOT / "config" / "ivr.production.yaml")
+    hours = {flow.name: flow.hours for flow in flows.flows.values()}
+    bus.subscribe(IvrFinished, IvrMetrics(registry, hours, clock).on_event)
     for n in range(agents):
         acd.add_agent(f"a{n:04d}", rnd.sample(names, rnd.randint(1, 3)))
     # A day of traffic: each call waits, is answered by whoever is free, and ends.

@@ -20,7 +20,14 @@ from prometheus_client.metrics_core import Metric
 from callcenter.acd import events as ev
 from callcenter.acd.acd import Acd
 from callcenter.acd.errors import UnknownAgent
-from callcenter.acd.model import AgentState, OverflowCause, OverflowKind
+from callcenter.acd.model import (
+    LEAVE_QUEUE,
+    AgentState,
+    JoinEmpty,
+    OverflowCause,
+    OverflowKind,
+    QueueSettings,
+)
 from callcenter.clock import Clock
 from callcenter.metrics.staffing import Workload, required_agents
 
@@ -69,6 +76,26 @@ def queue_wait_buckets(thresholds: Iterable[float]) -> tuple[float, ...]:
         )
         bounds.update(b for b in around if b > 0)
     return tuple(sorted(bounds))
+
+
+def overflow_paths(settings: QueueSettings) -> Iterator[tuple[OverflowCause, OverflowKind]]:
+    """The (cause, target) pairs the queue's settings can produce: only those start at 0,
+    so a desk of many queues without overflow rules does not export hundreds of zeros."""
+    causes = [
+        cause
+        for cause, enabled in (
+            (OverflowCause.MAX_WAITING, settings.max_waiting is not None),
+            (OverflowCause.MAX_WAIT, settings.max_wait_seconds is not None),
+            (OverflowCause.JOIN_EMPTY, settings.join_empty is JoinEmpty.OVERFLOW),
+        )
+        if enabled
+    ]
+    kinds = [settings.overflow.kind]
+    if settings.overflow.kind is OverflowKind.CALLBACK:
+        kinds.append(LEAVE_QUEUE.kind)  # an anonymous caller cannot be called back
+    for cause in causes:
+        for kind in kinds:
+            yield cause, kind
 
 
 class AcdMetrics:
@@ -147,9 +174,8 @@ class AcdMetrics:
                 self.queue_wait,
             ):
                 metric.labels(queue=queue)
-            for cause in OverflowCause:
-                for kind in OverflowKind:
-                    self.overflowed.labels(queue=queue, cause=cause.value, target=kind.value)
+            for cause, kind in overflow_paths(acd.queue_settings(queue)):
+                self.overflowed.labels(queue=queue, cause=cause.value, target=kind.value)
             for outcome in CALLBACK_OUTCOMES:
                 self.callbacks.labels(queue=queue, outcome=outcome)
         self.occupancy = AgentOccupancy(acd, OCCUPANCY_WINDOW_SECONDS)

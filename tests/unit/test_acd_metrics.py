@@ -8,7 +8,14 @@ from prometheus_client.registry import DuplicateTimeseries
 
 from callcenter.acd import events as ev
 from callcenter.acd.acd import Acd
-from callcenter.acd.model import AgentState, OverflowKind, OverflowTarget, QueueSettings
+from callcenter.acd.model import (
+    AgentState,
+    JoinEmpty,
+    OverflowCause,
+    OverflowKind,
+    OverflowTarget,
+    QueueSettings,
+)
 from callcenter.acd.service_level import QueueStatistics
 from callcenter.clock import ManualClock
 from callcenter.events import EventBus
@@ -17,6 +24,7 @@ from callcenter.metrics.acd_metrics import (
     QUEUE_WAIT_BUCKETS,
     AcdCollector,
     AcdMetrics,
+    overflow_paths,
     queue_wait_buckets,
 )
 
@@ -358,11 +366,25 @@ def test_overflows_count_by_cause_and_where_the_call_went() -> None:
     full = QueueSettings("helpdesk", max_waiting=1, overflow_target=OverflowTarget(QUEUE, "vip"))
     desk = Desk([full, QueueSettings("vip")])
     assert desk.value(OVERFLOWED, queue="helpdesk", cause="max_waiting", target="queue") == 0
+    # Only what the queue's rules can produce starts at 0: no wait limit, no overflow in vip.
+    assert desk.value(OVERFLOWED, queue="helpdesk", cause="max_wait", target="queue") is None
+    assert desk.value(OVERFLOWED, queue="vip", cause="max_waiting", target="queue") is None
     desk.acd.enqueue("c1", "helpdesk", "+8613800000001")
     desk.acd.enqueue("c2", "helpdesk", "+8613800000002")  # the line is full
     assert desk.value(OVERFLOWED, queue="helpdesk", cause="max_waiting", target="queue") == 1
-    assert desk.value(OVERFLOWED, queue="helpdesk", cause="max_wait", target="queue") == 0
-    assert desk.value(OVERFLOWED, queue="vip", cause="max_waiting", target="queue") == 0
+    assert desk.value(OVERFLOWED, queue="helpdesk", cause="max_wait", target="queue") is None
+
+
+def test_overflow_paths_follow_the_queue_rules() -> None:
+    to_callback = OverflowTarget(OverflowKind.CALLBACK, None)
+    settings = QueueSettings("q", max_wait_seconds=60, overflow_target=to_callback)
+    assert set(overflow_paths(settings)) == {
+        (OverflowCause.MAX_WAIT, OverflowKind.CALLBACK),
+        (OverflowCause.MAX_WAIT, OverflowKind.TICKET_ONLY),  # callers without a number
+    }
+    empty = QueueSettings("q", join_empty=JoinEmpty.OVERFLOW)
+    assert list(overflow_paths(empty)) == [(OverflowCause.JOIN_EMPTY, OverflowKind.TICKET_ONLY)]
+    assert list(overflow_paths(QueueSettings("q"))) == []
 
 
 def test_callbacks_count_each_outcome() -> None:
