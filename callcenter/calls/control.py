@@ -81,6 +81,8 @@ class TicketNotes(Protocol):
         status: TicketStatus | None = None,
         resolution: str | None = None,
         device_asset_tag: str | None = None,
+        description: str | None = None,
+        first_contact_resolved: bool | None = None,
     ) -> int: ...
 
     async def add_ticket_note(
@@ -180,10 +182,12 @@ class CallFlowControl:
                 status=status,
                 resolution=form.resolution,
                 device_asset_tag=form.device_asset_tag,
+                description=form.description,
+                first_contact_resolved=form.first_contact_resolved,
             )
         except LookupError as exc:
             raise NoTicket(str(exc).strip("'\"")) from exc
-        except ValueError as exc:  # an unknown device
+        except ValueError as exc:  # an unknown device, a status move the workflow refuses
             raise CallControlError(str(exc), "invalid_field") from exc
         agent = self._acd.agent(agent_id)
         if agent.state is AgentState.WRAP_UP and agent.call_id == call_id:

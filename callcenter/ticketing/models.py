@@ -226,6 +226,55 @@ class Ticket(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
+    #: The workflow's fields (`workflow.TicketState`); every change is in `ticket_audit`.
+    tier: Mapped[str] = mapped_column(String(32), server_default="tier1_service_desk")
+    assignee: Mapped[str | None] = mapped_column(String(64))
+    category: Mapped[str | None] = mapped_column(String(64), index=True)
+    resolution: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[datetime | None]
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    #: Service contacts (answered calls, visits) and on-site visits: first-contact facts.
+    contacts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    onsite_visits: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    #: The agent's verdict at wrap-up: solved on the first contact, yes or no (None: unsaid).
+    first_contact_resolved: Mapped[bool | None] = mapped_column(Boolean)
+    #: Bumped by every change; the API's ETag, so two agents cannot overwrite each other.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+
+
+class TicketAudit(Base):
+    """One field of one ticket changed (`workflow.AuditEntry`), written with the change."""
+
+    __tablename__ = "ticket_audit"
+    __table_args__ = (Index("ix_ticket_audit_ticket_id_at", "ticket_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(64))
+    field: Mapped[str] = mapped_column(String(32))
+    old: Mapped[str | None] = mapped_column(Text)
+    new: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
+
+
+class TicketLink(Base):
+    """`ticket_id` is a duplicate of / related to / child of / caused by `other_id`."""
+
+    __tablename__ = "ticket_link"
+    __table_args__ = (CheckConstraint("ticket_id <> other_id", name="not_itself"),)
+
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("ticket.id", ondelete="CASCADE"), primary_key=True
+    )
+    other_id: Mapped[int] = mapped_column(
+        ForeignKey("ticket.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(64))
 
 
 class SlaClockRecord(Base):

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from callcenter.ticketing.workflow import OPEN_STATUSES, Status
+
 
 class CallOutcome(enum.StrEnum):
     IN_PROGRESS = "in_progress"  # written at arrival; anything left so after a crash is recovered
@@ -34,14 +36,9 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
-class TicketStatus(enum.StrEnum):
-    NEW = "new"
-    IN_PROGRESS = "in_progress"
-    RESOLVED = "resolved"
-    CLOSED = "closed"
-
-
-OPEN_TICKET_STATUSES = frozenset({TicketStatus.NEW, TicketStatus.IN_PROGRESS})
+#: One status vocabulary: the workflow's (`workflow.Status`); open means work is outstanding.
+TicketStatus = Status
+OPEN_TICKET_STATUSES = OPEN_STATUSES
 
 
 @dataclass(frozen=True)
@@ -79,6 +76,18 @@ class Ticket:
     created_at: datetime
     updated_at: datetime
     call_ids: tuple[str, ...] = ()
+    tier: str = "tier1_service_desk"
+    assignee: str | None = None
+    category: str | None = None
+    resolution: str | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    reopen_count: int = 0
+    contacts: int = 0
+    onsite_visits: int = 0
+    first_contact_resolved: bool | None = None
+    #: Bumped by every change: the API's ETag.
+    version: int = 1
 
 
 #: Levels of memberships and skills: 1-10, 5 when not given (as the ACD's).

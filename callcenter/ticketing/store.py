@@ -57,7 +57,19 @@ from callcenter.ticketing.sla import (
     follow_status,
     start_clocks,
 )
-from callcenter.ticketing.workflow import Status
+from callcenter.ticketing.ticket_rows import apply_state, audit_rows, field_change, ticket_state
+from callcenter.ticketing.workflow import (
+    Actor,
+    AuditEntry,
+    Status,
+    new_ticket,
+    set_priority,
+    transition,
+)
+from callcenter.ticketing.workflow import Role as WorkflowRole
+
+#: Who the audit trail names for what the call flow does by itself.
+SYSTEM_ACTOR = Actor("system", WorkflowRole.SYSTEM)
 
 #: How long a SQLite writer waits for another before giving up, in milliseconds.
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -409,34 +421,14 @@ class SqlTicketStore:
                 window_hours,
             )
             if chosen is not None:
-                await session.execute(
-                    update(models.Ticket).where(models.Ticket.id == chosen).values(updated_at=now)
-                )
-                ticket_id = chosen
+                ticket = await session.get_one(models.Ticket, chosen, with_for_update=True)
+                ticket.updated_at = now
             else:
-                ticket = models.Ticket(
-                    kind=INCIDENT,
-                    status=TicketStatus.NEW.value,
-                    priority=VIP_PRIORITY if employee.vip else DEFAULT_PRIORITY,
-                    subject=f"Phone call from {employee.name}",
-                    description="",
-                    employee_id=employee_id,
-                    device_id=await _first_computer(session, employee_id),
-                    created_at=now,
-                    updated_at=now,
+                ticket = await self._open_incident(
+                    session, employee, f"Phone call from {employee.name}", now
                 )
-                session.add(ticket)
-                await session.flush()
-                ticket_id = ticket.id
-                policy_name = await session.scalar(
-                    select(models.Organisation.sla_policy).where(
-                        models.Organisation.id == employee.organisation_id
-                    )
-                )
-                policy = self.sla.policy(policy_name)
-                clocks = start_clocks(ticket_id, policy, self.sla.calendar, now, ticket.priority)
-                for clock in clocks.values():
-                    await _save_clock(session, clock)
+            _count_contact(session, ticket, now, call_id)
+            ticket_id = ticket.id
             call.ticket_id = ticket_id
             return ticket_id
 
@@ -447,6 +439,19 @@ class SqlTicketStore:
                 return None
             calls = await _call_ids(session, [row.id])
             return _ticket(row, calls.get(row.id, ()))
+
+    async def ticket_audit(self, ticket_id: int) -> list[AuditEntry]:
+        """The ticket's audit trail, oldest first (empty for an unknown ticket)."""
+        async with self._read() as session:
+            rows = await session.scalars(
+                select(models.TicketAudit)
+                .where(models.TicketAudit.ticket_id == ticket_id)
+                .order_by(models.TicketAudit.at, models.TicketAudit.id)
+            )
+            return [
+                AuditEntry(r.ticket_id, r.at, r.actor, r.field, r.old, r.new, r.reason)
+                for r in rows
+            ]
 
     async def ticket_description(self, ticket_id: int) -> str | None:
         """The ticket's free text (wrap-up forms and notes are appended to it); None: no ticket."""
@@ -467,44 +472,59 @@ class SqlTicketStore:
         status: TicketStatus | None = None,
         resolution: str | None = None,
         device_asset_tag: str | None = None,
+        description: str | None = None,
+        first_contact_resolved: bool | None = None,
     ) -> int:
         """Record an agent's after-call form on the call's ticket; returns the ticket id.
 
         The ticket is `ticket_id` if given (the call is linked to it if it had none), else
         the call's; a call without one gets a new incident (for its employee, if known).
-        Subject, priority, status and device replace the ticket's; the category and the
-        resolution are appended to its description as one dated, signed entry (the ticket
-        has no column for them). A status move takes the SLA clocks along. Unknown call or
-        ticket: LookupError; unknown device: ValueError.
+        Status and priority go through the workflow (a move it refuses raises
+        `WorkflowError`, a ValueError); subject, category, resolution, device and the
+        agent's first-contact verdict replace the ticket's; `description` is appended as a
+        dated, signed entry. Every change lands in the audit trail, and a status move takes
+        the SLA clocks along. Unknown call or ticket: LookupError; unknown device: ValueError.
         """
+        actor = Actor(author, WorkflowRole.AGENT)
         async with self.write_transaction() as session:
             ticket = await self._ticket_of_call(session, call_id, ticket_id, now)
             old = TicketStatus(ticket.status)
-            if subject:
-                ticket.subject = subject[:200]
+            state, entries = ticket_state(ticket), []
+            if status is not None and status is not old:
+                state, moved = transition(state, status, actor, now, reason=f"call {call_id}")
+                entries += moved
             if priority is not None:
-                ticket.priority = priority
+                state, changed = set_priority(state, priority, actor, now)
+                entries += changed
+            apply_state(ticket, state)
+            device_id = ticket.device_id
             if device_asset_tag:
                 device_id = await session.scalar(
                     select(models.Device.id).where(models.Device.asset_tag == device_asset_tag)
                 )
                 if device_id is None:
                     raise ValueError(f"no device with the asset tag {device_asset_tag!r}")
-                ticket.device_id = device_id
-            parts = [f"category: {category}"] if category else []
-            if status is not None:
-                parts.append(f"status: {status.value}")
-            if resolution:
-                parts.append(f"resolution: {resolution}")
-            _append_entry(ticket, now, author, "wrap-up", "; ".join(parts) or "(no details)")
-            if status is not None and status is not old:
-                ticket.status = status.value
-                closed = status in (TicketStatus.RESOLVED, TicketStatus.CLOSED)
-                if closed and ticket.resolved_at is None:
-                    ticket.resolved_at = now
-                elif not closed:
-                    ticket.resolved_at = None
+            fields: dict[str, str | int | bool | None] = {
+                "subject": subject[:200] if subject else ticket.subject,
+                "category": category or ticket.category,
+                "resolution": resolution or ticket.resolution,
+                "device_id": device_id,
+                "first_contact_resolved": (
+                    ticket.first_contact_resolved
+                    if first_contact_resolved is None
+                    else first_contact_resolved
+                ),
+            }
+            for name, value in fields.items():
+                entry = field_change(ticket, name, value, author, now)
+                if entry is not None:
+                    entries.append(entry)
+            if description and description.strip():
+                _append_entry(ticket, now, author, "wrap-up", description)
+                entries.append(AuditEntry(ticket.id, now, author, "description", None, "appended"))
+            session.add_all(audit_rows(entries))
             ticket.updated_at = now
+            ticket.version += 1
             await session.flush()
             result = ticket.id
         if status is not None and status is not old:
@@ -517,7 +537,13 @@ class SqlTicketStore:
         async with self.write_transaction() as session:
             ticket = await self._ticket_of_call(session, call_id, None, now)
             _append_entry(ticket, now, author, "note", text)
+            session.add(
+                models.TicketAudit(
+                    ticket_id=ticket.id, at=now, actor=author, field="note", new="appended"
+                )
+            )
             ticket.updated_at = now
+            ticket.version += 1
             await session.flush()
             return ticket.id
 
@@ -536,23 +562,43 @@ class SqlTicketStore:
                 raise LookupError(f"no ticket {wanted}")
             if call.ticket_id is None:
                 call.ticket_id = ticket.id
+                _count_contact(session, ticket, now, call_id)
             return ticket
         employee = (
             await session.get(models.Employee, call.employee_id) if call.employee_id else None
         )
+        subject = f"Phone call from {employee.name if employee else call.caller}"
+        ticket = await self._open_incident(session, employee, subject, now)
+        _count_contact(session, ticket, now, call_id)
+        call.ticket_id = ticket.id
+        return ticket
+
+    async def _open_incident(
+        self,
+        session: AsyncSession,
+        employee: models.Employee | None,
+        subject: str,
+        now: datetime,
+    ) -> models.Ticket:
+        """A new incident by phone, for `employee` if known: its SLA clocks start and its
+        audit trail opens (actor "system": the call flow opened it)."""
         ticket = models.Ticket(
             kind=INCIDENT,
             status=TicketStatus.NEW.value,
             priority=VIP_PRIORITY if employee is not None and employee.vip else DEFAULT_PRIORITY,
-            subject=f"Phone call from {employee.name if employee else call.caller}"[:200],
+            subject=subject[:200],
             description="",
             employee_id=employee.id if employee else None,
             device_id=await _first_computer(session, employee.id) if employee else None,
             created_at=now,
             updated_at=now,
+            contacts=0,
+            version=1,
         )
         session.add(ticket)
         await session.flush()
+        _, entries = new_ticket(ticket.id, INCIDENT, ticket.priority, SYSTEM_ACTOR, now)
+        session.add_all(audit_rows(entries))
         policy_name = (
             await session.scalar(
                 select(models.Organisation.sla_policy).where(
@@ -567,7 +613,6 @@ class SqlTicketStore:
             ticket.id, policy, self.sla.calendar, now, ticket.priority
         ).values():
             await _save_clock(session, clock)
-        call.ticket_id = ticket.id
         return ticket
 
     # -- the ACD's history and saved state ------------------------------------------------
@@ -911,6 +956,25 @@ def _insert(dialect: str) -> Any:
     return module.insert(models.SlaEventRecord)
 
 
+def _count_contact(
+    session: AsyncSession, ticket: models.Ticket, now: datetime, call_id: str
+) -> None:
+    """A call reached the ticket: one more service contact (first-contact resolution)."""
+    ticket.contacts += 1
+    ticket.version += 1
+    session.add(
+        models.TicketAudit(
+            ticket_id=ticket.id,
+            at=now,
+            actor=SYSTEM_ACTOR.name,
+            field="contacts",
+            old=str(ticket.contacts - 1),
+            new=str(ticket.contacts),
+            reason=f"call {call_id}",
+        )
+    )
+
+
 def _append_entry(ticket: models.Ticket, now: datetime, author: str, kind: str, text: str) -> None:
     """One dated, signed entry at the end of the ticket's description."""
     entry = f"[{now.isoformat(timespec='seconds')} {kind} by {author}] {text.strip()}"
@@ -979,6 +1043,17 @@ def _ticket(row: models.Ticket, call_ids: tuple[str, ...]) -> Ticket:
         created_at=row.created_at,
         updated_at=row.updated_at,
         call_ids=call_ids,
+        tier=row.tier,
+        assignee=row.assignee,
+        category=row.category,
+        resolution=row.resolution,
+        resolved_at=row.resolved_at,
+        closed_at=row.closed_at,
+        reopen_count=row.reopen_count,
+        contacts=row.contacts,
+        onsite_visits=row.onsite_visits,
+        first_contact_resolved=row.first_contact_resolved,
+        version=row.version,
     )
 
 

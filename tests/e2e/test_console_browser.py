@@ -17,6 +17,8 @@ import pytest
 import yaml
 from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright, expect
 
+from callcenter.ticketing.records import Ticket
+from callcenter.ticketing.store import open_store
 from tests.integration.harness import ROOT, Server, agent_phone, caller
 from tests.services import unavailable
 
@@ -259,9 +261,22 @@ async def test_an_offer_pops_the_screen_and_call_requests_show_their_errors(
         await expect(toast).to_be_visible()
         await expect(toast).to_contain_text("cannot send tones")
         await page.fill("#wu-subject", "Printer jams again")
+        await page.fill("#wu-category", "printer")
+        await page.fill("#wu-description", "tray 2 jams on every page")
+        await page.fill("#wu-resolution", "cleaned the rollers")
+        await page.check("#wu-fcr")
         await page.click("#wrapup-submit")
-        await expect(page.locator(".toast.ok", has_text="wrap-up saved")).to_be_visible()
+        saved = page.locator(".toast.ok", has_text="wrap-up saved")
+        await expect(saved).to_be_visible()
         await expect(page.locator(".toast.error")).to_have_count(1)
+        ticket_id = int((await saved.inner_text()).rsplit("#", 1)[1].split()[0])
+        ticket = await saved_ticket(server, ticket_id)
+        assert (ticket.subject, ticket.category, ticket.resolution) == (
+            "Printer jams again",
+            "printer",
+            "cleaned the rollers",
+        )
+        assert (ticket.status.value, ticket.first_contact_resolved) == ("resolved", True)
 
         # The caller hangs up after talking: the console shows the end, the pop stays.
         await expect(page.locator("#call-status")).to_have_attribute(
@@ -277,3 +292,13 @@ async def test_an_offer_pops_the_screen_and_call_requests_show_their_errors(
         await zhang_san.stop()
         await phone.stop()
     agent.no_problems()
+
+
+async def saved_ticket(server: Server, ticket_id: int) -> Ticket:
+    store = open_store(server.database_url, "CN")
+    try:
+        ticket = await store.ticket(ticket_id)
+    finally:
+        await store.close()
+    assert ticket is not None
+    return ticket

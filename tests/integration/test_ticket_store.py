@@ -12,15 +12,17 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Column, Integer, MetaData, Table, func, select, update
 from sqlalchemy.engine import Connection
 
 from callcenter.auth.passwords import verify_password
 from callcenter.ticketing import models
 from callcenter.ticketing.demo import load_demo, years_after
-from callcenter.ticketing.migrate import upgrade
+from callcenter.ticketing.migrate import alembic_config, upgrade
 from callcenter.ticketing.records import AcdEventEntry, CallOutcome, Role, TicketStatus
 from callcenter.ticketing.store import SqlTicketStore, make_engine, open_store
+from callcenter.ticketing.workflow import WorkflowError
 
 T0 = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
 WINDOW = 8.0
@@ -102,7 +104,8 @@ async def test_migrations_create_exactly_the_models_schema(database_url: str) ->
             diff = await connection.run_sync(_diff, extra)
             assert [entry[0] for entry in diff] == ["add_table"]
             version = await connection.exec_driver_sql("SELECT version_num FROM alembic_version")
-            assert version.scalars().all() == ["0004"]
+            head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+            assert version.scalars().all() == [head] and head is not None
     finally:
         await engine.dispose()
 
@@ -549,15 +552,73 @@ async def test_wrap_up_form_and_notes_land_on_the_calls_ticket(store: SqlTicketS
         TicketStatus.RESOLVED,
     )
     assert ticket.updated_at == later
-    assert await store.ticket_description(ticket_id) == (
-        "[2025-03-10T09:05:00+00:00 note by alice] rebooted\n"
-        "[2025-03-10T09:05:00+00:00 wrap-up by alice] category: printer; status: resolved;"
-        " resolution: cleaned the tray"
+    assert (ticket.category, ticket.resolution, ticket.resolved_at) == (
+        "printer",
+        "cleaned the tray",
+        later,
     )
+    assert (ticket.contacts, ticket.version) == (1, 4)  # opened, the call, the note, the form
+    assert await store.ticket_description(ticket_id) == (
+        "[2025-03-10T09:05:00+00:00 note by alice] rebooted"
+    )
+    trail = [(e.actor, e.field, e.old, e.new) for e in await store.ticket_audit(ticket_id)]
+    assert trail == [
+        ("system", "kind", None, "incident"),
+        ("system", "status", None, "new"),
+        ("system", "priority", None, "3"),
+        ("system", "tier", None, "tier1_service_desk"),
+        ("system", "contacts", "0", "1"),
+        ("alice", "note", None, "appended"),
+        ("alice", "status", "new", "resolved"),
+        ("alice", "resolved_at", None, later.isoformat()),
+        ("alice", "priority", "3", "2"),
+        ("alice", "subject", "Phone call from Zhang", "Printer jams"),
+        ("alice", "category", None, "printer"),
+        ("alice", "resolution", None, "cleaned the tray"),
+    ]
     with pytest.raises(ValueError, match="asset tag"):
         await store.save_wrap_up("call-1", author="alice", now=later, device_asset_tag="nope")
     with pytest.raises(LookupError):
         await store.add_ticket_note("no-such-call", "x", author="alice", now=later)
+
+
+async def test_the_wrap_up_follows_the_workflow_and_records_first_contact_resolution(
+    store: SqlTicketStore,
+) -> None:
+    li = await _add_employee(store, "li", ("02088881002",))
+    await store.open_call_record("call-3", None, "+862088881002", li, T0)
+    ticket_id = await store.attach_call_to_incident("call-3", li, T0, WINDOW)
+    later = T0 + timedelta(minutes=3)
+    with pytest.raises(WorkflowError, match="cannot go from new to closed"):
+        await store.save_wrap_up("call-3", author="alice", now=later, status=TicketStatus.CLOSED)
+    untouched = await store.ticket(ticket_id)
+    assert untouched is not None and (untouched.status, untouched.version) == ("new", 2)
+    await store.save_wrap_up(
+        "call-3",
+        author="alice",
+        now=later,
+        status=TicketStatus.RESOLVED,
+        description="VPN drops every hour",
+        first_contact_resolved=True,
+    )
+    ticket = await store.ticket(ticket_id)
+    assert ticket is not None and ticket.first_contact_resolved is True
+    assert await store.ticket_description(ticket_id) == (
+        "[2025-03-10T09:03:00+00:00 wrap-up by alice] VPN drops every hour"
+    )
+    fields = [e.field for e in await store.ticket_audit(ticket_id) if e.actor == "alice"]
+    assert fields == ["status", "resolved_at", "first_contact_resolved", "description"]
+
+
+async def test_each_call_on_a_ticket_is_a_contact(store: SqlTicketStore) -> None:
+    wu = await _add_employee(store, "wu", ("02088881003",))
+    for n, minutes in enumerate((0, 30)):
+        await store.open_call_record(f"c{n}", None, "+862088881003", wu, T0)
+        first = await store.attach_call_to_incident(
+            f"c{n}", wu, T0 + timedelta(minutes=minutes), WINDOW
+        )
+    ticket = await store.ticket(first)
+    assert ticket is not None and (ticket.contacts, ticket.call_ids) == (2, ("c0", "c1"))
 
 
 async def test_a_note_on_a_call_without_ticket_opens_one(store: SqlTicketStore) -> None:

@@ -54,6 +54,8 @@ class WrapUpForm:
     status: str | None = None  # new | in_progress | resolved | closed
     resolution: str | None = None
     device_asset_tag: str | None = None
+    description: str | None = None  # appended to the ticket's text, signed and dated
+    first_contact_resolved: bool | None = None  # the agent's verdict: solved on this call
     extra: dict[str, str] = field(default_factory=dict)
 
 

@@ -70,6 +70,11 @@ class Request:
         assert value is None or isinstance(value, str)
         return value
 
+    def opt_bool(self, name: str) -> bool | None:
+        value = self.fields.get(name)
+        assert value is None or isinstance(value, bool)
+        return value
+
     def opt_int(self, name: str) -> int | None:
         value = self.fields.get(name)
         assert value is None or isinstance(value, int)
@@ -93,7 +98,12 @@ class Integer:
     maximum: int
 
 
-Kind = Text | Integer
+@dataclass(frozen=True)
+class Boolean:
+    pass
+
+
+Kind = Text | Integer | Boolean
 
 CALL_ID = Text(max_length=128)
 NAME = Text(max_length=200)
@@ -139,11 +149,13 @@ AGENT_REQUESTS: dict[str, Spec] = {
     "wrap_up": _call(
         ticket_id=(Integer(1, 2**31 - 1), False),
         subject=(NAME, False),
-        category=(NAME, False),
+        category=(Text(max_length=64), False),
         priority=(Integer(1, 4), False),
         status=(TICKET_STATUS, False),
         resolution=(Text(max_length=MAX_NOTE), False),
         device_asset_tag=(Text(max_length=64), False),
+        description=(Text(max_length=MAX_NOTE), False),
+        first_contact_resolved=(Boolean(), False),
     ),
     "add_note": _call(text=(Text(max_length=MAX_NOTE), True)),
 }
@@ -236,6 +248,8 @@ def _valid_id(value: object) -> bool:
 
 
 def _check(value: object, kind: Kind) -> str | None:
+    if isinstance(kind, Boolean):
+        return None if isinstance(value, bool) else "true or false is required"
     if isinstance(kind, Integer):
         if isinstance(value, bool) or not isinstance(value, int):
             return "an integer is required"

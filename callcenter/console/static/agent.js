@@ -405,7 +405,7 @@
       if (!afterCallId) return;
       const form = event.target;
       const fields = { call_id: afterCallId };
-      for (const name of ["subject", "category", "status", "resolution", "device_asset_tag"]) {
+      for (const name of ["subject", "category", "status", "description", "resolution", "device_asset_tag"]) {
         const value = form.elements[name].value.trim();
         if (value) fields[name] = value;
       }
@@ -413,7 +413,8 @@
         const value = form.elements[name].value;
         if (value) fields[name] = Number(value);
       }
-      if (form.elements.fcr.checked && fields.status !== "closed") fields.status = "resolved";
+      fields.first_contact_resolved = form.elements.fcr.checked;
+      if (form.elements.fcr.checked) fields.status = "resolved";
       const result = await send("wrap_up", fields, `wrap-up of call ${afterCallId}`);
       if (result) CC.toast("ok", "", `wrap-up saved${result.ticket_id ? ` to ticket #${result.ticket_id}` : ""}`);
     });
