@@ -34,15 +34,17 @@ from callcenter.api.websocket import Hub, WebSocketConfig
 from callcenter.auth.tokens import TokenSigner
 from callcenter.calls.acd_memory import AcdMemory
 from callcenter.calls.control import CallFlowControl
-from callcenter.calls.events import CallHoldChanged
+from callcenter.calls.events import CallHoldChanged, QueueAnnouncementPlayed
 from callcenter.calls.recorder import CallRecorder, programming_error
 from callcenter.calls.service import CALLBACK_PROMPT, OVERFLOW_PROMPT, CallPolicy, CallService
 from callcenter.clock import SystemClock
 from callcenter.events import EventBus
+from callcenter.ivr.announcements import announcement_prompts
 from callcenter.ivr.events import IvrFinished
 from callcenter.ivr.flowfile import IvrConfigError, load_flows
 from callcenter.ivr.prompts import PromptError, PromptLibrary
 from callcenter.metrics.acd_metrics import AcdMetrics
+from callcenter.metrics.announcement_metrics import AnnouncementMetrics
 from callcenter.metrics.bridge_metrics import BridgeMetrics
 from callcenter.metrics.ivr_metrics import IvrMetrics
 from callcenter.metrics.ticket_metrics import TicketMetrics
@@ -121,8 +123,12 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
     try:
         flows = load_flows(settings.ivr.file)
         prompts.require([OVERFLOW_PROMPT, CALLBACK_PROMPT])
+        announcing = any(q.announcements.enabled for q in settings.acd.queues)
         for flow in flows.flows.values():
-            PromptLibrary(settings.prompts.directory, flow.language).require(flow.prompt_names())
+            library = PromptLibrary(settings.prompts.directory, flow.language)
+            library.require(flow.prompt_names())
+            if announcing:
+                library.require(announcement_prompts(flow.language))
     except (PromptError, IvrConfigError) as exc:
         raise StartupError(str(exc)) from None
     if not settings.prompts.music_on_hold.is_file():
@@ -170,6 +176,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         bridge_metrics = BridgeMetrics(registry)
         flow_hours = {flow.name: flow.hours for flow in flows.flows.values()}
         bus.subscribe(IvrFinished, IvrMetrics(registry, flow_hours, clock).on_event)
+        bus.subscribe(QueueAnnouncementPlayed, AnnouncementMetrics(registry).on_event)
         bus.subscribe(SlaEvent, TicketMetrics(registry).on_event)
 
         bridge = SipBridge(settings.sip, settings.prompts.music_on_hold, bus.publish)
@@ -188,6 +195,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
                 callback_keys={
                     q.name: q.callback_key for q in settings.acd.queues if q.callback_key
                 },
+                announcements={q.name: q.announcements for q in settings.acd.queues},
                 outbound_uri_template=settings.sip.outbound_uri_template,
                 outbound_ring_timeout_seconds=settings.sip.outbound_ring_timeout_seconds,
             ),

@@ -26,6 +26,7 @@ from callcenter.acd.model import (
     Strategy,
 )
 from callcenter.acd.service_level import ServiceLevelFormula
+from callcenter.ivr.announcements import QueueAnnouncements
 
 ENV_PREFIX = "CALLCENTER_"
 #: Variables with the prefix that are not settings.
@@ -175,6 +176,37 @@ class QueueConfig(_Section):
     #: The key a caller waiting in this queue presses to be called back instead of
     #: holding (queued callback); null: no such key. Handled by the call flow, not the ACD.
     callback_key: Literal["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#"] | None = None
+    #: Seconds of music between announcements to a waiting caller; null or 0: none.
+    announce_interval_seconds: float | None = Field(None, ge=0)
+    #: What each announcement says: the place in line, the estimated hold time, and
+    #: (when the queue has a callback_key) the key to press for a callback.
+    announce_position: bool = True
+    announce_wait: bool = True
+    announce_callback_offer: bool = True
+
+    @model_validator(mode="after")
+    def _something_to_announce(self) -> QueueConfig:
+        if self.announce_interval_seconds and not (
+            self.announce_position
+            or self.announce_wait
+            or (self.announce_callback_offer and self.callback_key is not None)
+        ):
+            raise ValueError(
+                "announce_interval_seconds is set but announce_position, announce_wait and"
+                " the callback offer are all off"
+            )
+        return self
+
+    @property
+    def announcements(self) -> QueueAnnouncements:
+        """What the call flow tells this queue's waiting callers (ivr/announcements.py)."""
+        offer = self.callback_key if self.announce_callback_offer else None
+        return QueueAnnouncements(
+            self.announce_interval_seconds or None,
+            self.announce_position,
+            self.announce_wait,
+            offer,
+        )
 
     @property
     def dials_callbacks(self) -> bool:
@@ -185,7 +217,11 @@ class QueueConfig(_Section):
         )
 
     def to_domain(self) -> QueueSettings:
-        scalars = self.model_dump(exclude={"skill_relaxation", "overflow_target", "callback_key"})
+        # Converted below, or the call flow's (callback key, announcements), not the ACD's.
+        scalars = self.model_dump(
+            exclude={"skill_relaxation", "overflow_target", "callback_key"}
+            | {name for name in type(self).model_fields if name.startswith("announce_")}
+        )
         target = self.overflow_target
         return QueueSettings(
             **scalars,

@@ -13,3 +13,16 @@ class CallHoldChanged:
     call_id: str
     agent_id: str
     held: bool
+
+
+@dataclass(frozen=True)
+class QueueAnnouncementPlayed:
+    """A waiting caller heard the queue's announcement (place, hold time, callback offer)
+    to the end, or had it cut short (`completed` False): an agent's phone rang with the
+    call, or the caller pressed the callback key."""
+
+    at: float
+    call_id: str
+    queue: str
+    prompts: tuple[str, ...]
+    completed: bool

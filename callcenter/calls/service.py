@@ -30,6 +30,7 @@ from callcenter.acd_store.store import fire
 from callcenter.calls.events import CallHoldChanged
 from callcenter.clock import Clock
 from callcenter.events import EventBus
+from callcenter.ivr.announcements import QueueAnnouncements
 from callcenter.ivr.engine import IvrSession
 from callcenter.ivr.events import IvrFinished, IvrOutcome
 from callcenter.ivr.flow import (
@@ -54,6 +55,8 @@ from callcenter.ticketing.records import (
     TicketStore,
 )
 
+from .announcer import QueueAnnouncer
+from .ivr_timers import IvrTimers
 from .recorder import CallRecorder
 
 log = logging.getLogger(__name__)
@@ -94,7 +97,8 @@ class HotlineCall:
     language: str = "en"
     #: The rest of the IVR's current Play, one prompt at a time (each is reported).
     prompts_left: list[str] = field(default_factory=list)
-    timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
+    #: The IVR's input timers; they stand still while the caller holds the call.
+    timers: IvrTimers = field(kw_only=True)
     #: What the IVR collected (topic, incident number), for the ticket and the console.
     attributes: dict[str, str] = field(default_factory=dict)
     queued: bool = False
@@ -150,6 +154,8 @@ class CallPolicy:
     default_queue: str
     #: Queue -> the key a waiting caller presses for a callback (queues without: none).
     callback_keys: Mapping[str, str] = field(default_factory=dict)
+    #: Queue -> what its waiting callers are told between the music (none: nothing).
+    announcements: Mapping[str, QueueAnnouncements] = field(default_factory=dict)
     #: SIP URI of a callback's number, with `{number}`; None: callbacks are not dialled.
     outbound_uri_template: str | None = None
     outbound_ring_timeout_seconds: float = 30.0
@@ -202,6 +208,14 @@ class CallService:
         self._callbacks: dict[str, CallbackDial] = {}
         self._callee_legs: dict[str, CallbackDial] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._announcer = QueueAnnouncer(
+            telephony=telephony,
+            acd=self._acd,
+            prompts_directory=prompts.directory,
+            queues=policy.announcements,
+            clock=clock,
+            publish=bus.publish,
+        )
         self.shutting_down = False
         bus.subscribe(m.InboundCall, self._on_inbound)
         bus.subscribe(m.CallRefused, self._on_refused)
@@ -290,7 +304,9 @@ class CallService:
     def _on_inbound(self, event: m.InboundCall) -> None:
         raw = event.caller_user or "anonymous"
         caller = normalise(raw, self._policy.default_region) or raw
-        call = HotlineCall(event.leg_id, caller, self._clock.now())
+        leg_id = event.leg_id
+        timers = IvrTimers(asyncio.get_running_loop(), lambda t: self._timer_fired(leg_id, t))
+        call = HotlineCall(leg_id, caller, self._clock.now(), timers=timers)
         self._calls[call.call_id] = call
         self._telephony.send(m.Answer(call.call_id))
         self._spawn(self._identify_then_greet(call), f"ivr-{call.call_id}")
@@ -372,7 +388,7 @@ class CallService:
 
     def _on_prompt_finished(self, event: m.PromptFinished) -> None:
         call = self._calls.get(event.leg_id)
-        if call is None or call.ended:
+        if call is None or call.ended or self._announcer.prompt_finished(event):
             return
         if call.overflowed or (call.callback_number is not None and event.tag == CALLBACK_PROMPT):
             self._telephony.send(m.Hangup(call.call_id))  # the goodbye has been said
@@ -389,11 +405,9 @@ class CallService:
         call = self._calls.get(call_id)
         if call is None or call.ended or call.session is None:
             return
-        call.timers.pop(timer_id, None)
         self._perform(call, call.session.timer_fired(timer_id))
 
     def _perform(self, call: HotlineCall, actions: list[IvrAction]) -> None:
-        loop = asyncio.get_running_loop()
         for action in actions:
             if isinstance(action, Play):
                 call.language = action.language or call.language
@@ -403,13 +417,9 @@ class CallService:
                 call.prompts_left.clear()
                 self._telephony.send(m.StopPrompt(call.call_id))
             elif isinstance(action, StartTimer):
-                call.timers[action.timer_id] = loop.call_later(
-                    action.seconds, self._timer_fired, call.call_id, action.timer_id
-                )
+                call.timers.start(action.timer_id, action.seconds)
             elif isinstance(action, CancelTimer):
-                handle = call.timers.pop(action.timer_id, None)
-                if handle is not None:
-                    handle.cancel()
+                call.timers.cancel(action.timer_id)
             elif isinstance(action, Enqueue):
                 self._enqueue(call, action)
             elif isinstance(action, Transfer):
@@ -434,6 +444,7 @@ class CallService:
         call.attributes = dict(action.attributes)
         self._telephony.send(m.PlayMusic(call.call_id))
         call.queued = True
+        self._announcer.waiting(call.call_id, call.language)
         skills = dict(action.skills) or None
         fire(
             self._acd_store,
@@ -441,9 +452,7 @@ class CallService:
         )
 
     def _cancel_timers(self, call: HotlineCall) -> None:
-        for handle in call.timers.values():
-            handle.cancel()
-        call.timers.clear()
+        call.timers.cancel_all()
 
     def _play_next(self, call: HotlineCall) -> None:
         name = call.prompts_left[0]
@@ -487,6 +496,7 @@ class CallService:
     def _callback_taken(self, call: HotlineCall, number: str) -> None:
         """The call is a queued callback now: confirm, then hang up (PromptFinished)."""
         call.callback_number = number
+        self._announcer.stop(call.call_id)
         if call.ended:
             return
         call.prompts_left.clear()
@@ -570,12 +580,24 @@ class CallService:
         return owner.call_id, leg_id
 
     def _on_leg_held(self, event: m.LegHeld) -> None:
-        """The agent's phone put the caller on hold: music, not silence, until it resumes."""
+        """The agent's phone put the caller on hold: music, not silence, until it resumes.
+        The caller's own phone did: the IVR's input timers and the queue's announcements
+        wait for the caller's return."""
+        call = self._calls.get(event.leg_id)
+        if call is not None:
+            call.timers.hold()
+            self._announcer.caller_held(call.call_id, True)
+            return
         held = self._held_party(event.leg_id)
         if held is not None:
             self._telephony.send(m.PlayMusic(held[0]))
 
     def _on_leg_resumed(self, event: m.LegResumed) -> None:
+        caller = self._calls.get(event.leg_id)
+        if caller is not None:
+            caller.timers.resume()
+            self._announcer.caller_held(caller.call_id, False)
+            return
         held = self._held_party(event.leg_id)
         call = self._calls.get(held[0]) if held is not None else None
         if call is not None and call.held:
@@ -600,6 +622,7 @@ class CallService:
             return
         call.ended = True
         self._cancel_timers(call)
+        self._announcer.stop(call.call_id)
         call.media.update({f"caller_{k}": v for k, v in event.media.items()})
         outcome: CallOutcome | None = None
         # The caller left: the agents' phones stop ringing (CANCEL), or the talk ends.
@@ -659,6 +682,7 @@ class CallService:
         call = self._calls.get(event.call_id)
         if call is None or call.ended:
             return
+        self._announcer.cut_short(call.call_id)
         self._dial_agent(event, call, call.caller)
 
     def _on_offer_withdrawn(self, event: acd_ev.OfferWithdrawn) -> None:
@@ -879,6 +903,7 @@ class CallService:
             self._callback_taken(call, number)
             return
         call.overflowed = True
+        self._announcer.stop(call.call_id)
         self._play(call, OVERFLOW_PROMPT)
         self._write(call, outcome=CallOutcome.OVERFLOWED)
         self._attach_incident(call, _utc(event.at))

@@ -159,3 +159,42 @@ def test_callback_key_is_one_phone_key(tmp_path: Path) -> None:
     path.write_text('acd:\n  queues:\n    - name: helpdesk\n      callback_key: "**"\n')
     with pytest.raises(ConfigError, match=r"^acd\.queues\.0\.callback_key"):
         load(path=path)
+
+
+def test_queue_announcements_are_off_unless_an_interval_is_set(tmp_path: Path) -> None:
+    [queue] = load().acd.queues
+    assert not queue.announcements.enabled
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "sip:\n  outbound_uri_template: 'sip:{number}@127.0.0.1:5070'\n"
+        "acd:\n  queues:\n    - name: helpdesk\n      announce_interval_seconds: 45\n"
+        "      announce_wait: false\n      callback_key: '1'\n"
+    )
+    [queue] = load(path=path).acd.queues
+    announcements = queue.announcements
+    assert announcements.enabled and announcements.interval_seconds == 45
+    assert (announcements.position, announcements.wait, announcements.callback_key) == (
+        True,
+        False,
+        "1",
+    )
+    assert queue.to_domain().name == "helpdesk"  # announcements are the call flow's
+
+
+@pytest.mark.parametrize(
+    ("queue", "message"),
+    [
+        ("      announce_interval_seconds: -5\n", r"announce_interval_seconds: .*(got -5)"),
+        ("      announce_position: maybe\n", r"announce_position: .*(got 'maybe')"),
+        (
+            "      announce_interval_seconds: 30\n      announce_position: false\n"
+            "      announce_wait: false\n",
+            r"^acd\.queues\.0: .*announce_interval_seconds is set but",
+        ),
+    ],
+)
+def test_bad_announcement_settings_name_the_key(tmp_path: Path, queue: str, message: str) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("acd:\n  queues:\n    - name: helpdesk\n" + queue)
+    with pytest.raises(ConfigError, match=message):
+        load(path=path)
