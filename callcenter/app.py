@@ -198,6 +198,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
                 announcements={q.name: q.announcements for q in settings.acd.queues},
                 outbound_uri_template=settings.sip.outbound_uri_template,
                 outbound_ring_timeout_seconds=settings.sip.outbound_ring_timeout_seconds,
+                early_media=settings.sip.early_media,
             ),
             clock=clock,
             agent_endpoints=endpoints,

@@ -8,13 +8,22 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
 
 from callcenter.acd.model import (
     DEFAULT_PAUSE_REASONS,
@@ -27,10 +36,12 @@ from callcenter.acd.model import (
 )
 from callcenter.acd.service_level import ServiceLevelFormula
 from callcenter.ivr.announcements import QueueAnnouncements
+from callcenter.softphone_bridge.digest import TrunkCredentials, ha1
 
 ENV_PREFIX = "CALLCENTER_"
 #: Variables with the prefix that are not settings.
-ENV_NOT_SETTINGS = ("CALLCENTER_CONFIG", "CALLCENTER_TEST_")
+#: CALLCENTER_SECRET_* may hold secrets the file names (a trunk's `password_env`).
+ENV_NOT_SETTINGS = ("CALLCENTER_CONFIG", "CALLCENTER_TEST_", "CALLCENTER_SECRET_")
 DEFAULT_CONFIG_PATH = Path("config/callcenter.yaml")
 
 
@@ -46,12 +57,65 @@ class Trunk(_Section):
     name: str = Field(min_length=1)
     #: Source networks (CIDR) whose SIP requests are served; everything else gets 403.
     networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = Field(min_length=1)
+    #: Digest authentication (RFC 3261 §22): INVITEs from this trunk must prove `username`
+    #: and one secret: `password`, `ha1` (MD5 of "username:realm:password") or
+    #: `password_env` (the name of an environment variable holding the password).
+    username: str | None = Field(None, min_length=1)
+    password: SecretStr | None = None
+    ha1: SecretStr | None = None
+    password_env: str | None = Field(None, min_length=1)
+    #: The realm of the challenge; null: sip.auth_realm.
+    realm: str | None = Field(None, min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _password_from_the_environment(cls, data: Any, info: ValidationInfo) -> Any:
+        if not isinstance(data, dict) or data.get("password_env") is None:
+            return data
+        if data.get("password") is not None:
+            raise ValueError("give password or password_env, not both")
+        environ = (info.context or {}).get("environ", os.environ)
+        name = str(data["password_env"])
+        if name not in environ:
+            raise ValueError(f"password_env: environment variable {name} is not set")
+        return {**data, "password": environ[name]}
+
+    @model_validator(mode="after")
+    def _credentials_complete(self) -> Trunk:
+        secrets_given = (self.password is not None) + (self.ha1 is not None)
+        if self.username is None and (secrets_given or self.realm is not None):
+            raise ValueError(f"trunk {self.name!r}: a password, ha1 or realm needs a username")
+        if self.username is not None and secrets_given != 1:
+            raise ValueError(
+                f"trunk {self.name!r}: a username needs exactly one of password, ha1, password_env"
+            )
+        if self.ha1 is not None and not re.fullmatch(r"[0-9a-f]{32}", self.ha1.get_secret_value()):
+            raise ValueError(f"trunk {self.name!r}: ha1 must be 32 lower-case hex digits")
+        return self
+
+    def credentials(self, default_realm: str) -> TrunkCredentials | None:
+        """What the trunk's INVITEs must prove; None: the source address is enough."""
+        if self.username is None:
+            return None
+        realm = self.realm or default_realm
+        if self.ha1 is not None:
+            return TrunkCredentials(self.username, realm, self.ha1.get_secret_value())
+        assert self.password is not None
+        secret = self.password.get_secret_value()
+        return TrunkCredentials(self.username, realm, ha1(self.username, realm, secret))
 
 
 class SipSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(5060, ge=1, le=65535)
-    transports: list[Literal["udp", "tcp"]] = Field(default=["udp", "tcp"], min_length=1)
+    transports: list[Literal["udp", "tcp", "tls"]] = Field(default=["udp", "tcp"], min_length=1)
+    #: SIP over TLS (transport "tls"): its port, our certificate chain and key (PEM); a CA
+    #: file to verify peers' certificates, and whether peers must present one.
+    tls_port: int = Field(5061, ge=1, le=65535)
+    tls_certificate: Path | None = None
+    tls_private_key: Path | None = None
+    tls_ca_file: Path | None = None
+    tls_verify_client: bool = False
     hotline_user: str = Field("hotline", min_length=1)
     max_calls: int = Field(100, ge=1, le=500)
     rtp_port: int = Field(40000, ge=1024, le=65535)
@@ -66,6 +130,13 @@ class SipSettings(_Section):
         min_length=1,
     )
     retry_after_seconds: int = Field(30, ge=1)
+    #: Callers hear the IVR's greeting as early media (183 with SDP) and are answered
+    #: (200) when the IVR first needs a key from them or queues the call.
+    early_media: bool = False
+    #: Realm of digest challenges to trunks with credentials that name none.
+    auth_realm: str = Field("callcenter", min_length=1)
+    #: How long a digest nonce is good for; an answer to an older one gets 401 stale=true.
+    auth_nonce_seconds: int = Field(300, ge=10)
     #: INVITEs one source address may send: sustained per second, and in a burst.
     invite_rate_per_source: float = Field(50.0, gt=0)
     invite_burst_per_source: int = Field(100, ge=1)
@@ -90,6 +161,7 @@ class SipSettings(_Section):
             raise ValueError("rtp_port + rtp_port_range must not pass 65535")
         if self.session_expires_seconds < self.session_min_se_seconds:
             raise ValueError("session_expires_seconds must not be below session_min_se_seconds")
+        self._check_tls()
         template = self.outbound_uri_template
         if template is not None:
             try:
@@ -105,9 +177,27 @@ class SipSettings(_Section):
                 )
         return self
 
+    def _check_tls(self) -> None:
+        if "tls" not in self.transports:
+            return
+        if self.tls_certificate is None or self.tls_private_key is None:
+            raise ValueError("transport tls needs tls_certificate and tls_private_key")
+        for key in ("tls_certificate", "tls_private_key", "tls_ca_file"):
+            path = getattr(self, key)
+            if path is not None and not path.is_file():
+                raise ValueError(f"{key}: no such file {str(path)!r}")
+        if self.tls_verify_client and self.tls_ca_file is None:
+            raise ValueError("tls_verify_client needs tls_ca_file")
+        if "tcp" in self.transports and self.tls_port == self.port:
+            raise ValueError("tls_port must differ from port (TCP listens there)")
+
     def allows(self, address: str) -> bool:
+        return self.trunk_for(address) is not None
+
+    def trunk_for(self, address: str) -> Trunk | None:
+        """The first trunk whose networks hold the address; None: a stranger."""
         ip = ipaddress.ip_address(address)
-        return any(ip in net for trunk in self.trunks for net in trunk.networks)
+        return next((t for t in self.trunks if any(ip in net for net in t.networks)), None)
 
 
 class HttpSettings(_Section):
@@ -379,7 +469,7 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
             raise ConfigError(f"{name}: unknown setting variable")
         _set_path(data, known[name], name, value)
     try:
-        return Settings.model_validate(data)
+        return Settings.model_validate(data, context={"environ": environ})
     except ValidationError as exc:
         raise ConfigError(_one_line(exc, path)) from None
 

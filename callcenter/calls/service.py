@@ -44,7 +44,7 @@ from callcenter.ivr.flow import (
     StopPlayback,
     Transfer,
 )
-from callcenter.ivr.flowfile import FlowSet
+from callcenter.ivr.flowfile import CollectNode, FlowSet, MenuNode
 from callcenter.ivr.prompts import PromptLibrary
 from callcenter.softphone_bridge import messages as m
 from callcenter.ticketing.phone import normalise
@@ -118,6 +118,8 @@ class HotlineCall:
     callback_number: str | None = None
     #: The agent's console put the caller on hold (music) until it resumes.
     held: bool = False
+    #: Not answered yet: the caller hears the greeting as early media (183).
+    early: bool = False
 
 
 @dataclass
@@ -159,6 +161,8 @@ class CallPolicy:
     #: SIP URI of a callback's number, with `{number}`; None: callbacks are not dialled.
     outbound_uri_template: str | None = None
     outbound_ring_timeout_seconds: float = 30.0
+    #: The greeting plays as early media; the answer waits until the caller is needed.
+    early_media: bool = False
 
 
 @dataclass(frozen=True)
@@ -169,6 +173,15 @@ class CallLegs:
     agent_id: str | None  # the agent the caller is bridged to
     agent_leg: str | None
     held: bool
+
+
+def needs_the_caller(session: IvrSession) -> bool:
+    """Whether an early-media call must be answered now: the IVR waits for keys (a menu
+    or a collect node, whose prompts the caller may interrupt) or hands the call on
+    (queue, transfer). A flow that only plays messages and hangs up never answers."""
+    if session.result is not None:
+        return not isinstance(session.result, Hangup)
+    return isinstance(session.node, MenuNode | CollectNode)
 
 
 def _utc(ts: float) -> datetime:
@@ -308,7 +321,8 @@ class CallService:
         timers = IvrTimers(asyncio.get_running_loop(), lambda t: self._timer_fired(leg_id, t))
         call = HotlineCall(leg_id, caller, self._clock.now(), timers=timers)
         self._calls[call.call_id] = call
-        self._telephony.send(m.Answer(call.call_id))
+        call.early = self._policy.early_media
+        self._telephony.send(m.Progress(call.call_id) if call.early else m.Answer(call.call_id))
         self._spawn(self._identify_then_greet(call), f"ivr-{call.call_id}")
         store, sip_call_id = self._store, event.sip_call_id
 
@@ -408,6 +422,9 @@ class CallService:
         self._perform(call, call.session.timer_fired(timer_id))
 
     def _perform(self, call: HotlineCall, actions: list[IvrAction]) -> None:
+        if call.early and call.session is not None and needs_the_caller(call.session):
+            call.early = False
+            self._telephony.send(m.Answer(call.call_id))
         for action in actions:
             if isinstance(action, Play):
                 call.language = action.language or call.language

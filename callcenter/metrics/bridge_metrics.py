@@ -17,6 +17,8 @@ class RefusalReason(enum.StrEnum):
     CAPACITY = "capacity"  # sip.max_calls calls are already up
     FLOOD = "flood"  # the source sent INVITEs faster than sip.invite_rate_per_source
     NOT_FOUND = "not_found"  # the INVITE was not for the hotline user
+    CHALLENGE = "challenge"  # 401: a trunk with credentials must authenticate (normal)
+    AUTH = "auth"  # 403: wrong digest credentials in answer to a challenge
     OTHER = "other"  # a reason this list does not know yet: counted, never a new series
 
 

@@ -17,6 +17,13 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class Progress:
+    """183 Session Progress with SDP: the leg has media (early media) before the answer."""
+
+    leg_id: str
+
+
+@dataclass(frozen=True)
 class PlayPrompt:
     """Play files one after the other, once; PromptFinished(tag) follows at the end."""
 
@@ -64,7 +71,7 @@ class Hangup:
     status_code: int = 603
 
 
-Command = Answer | PlayPrompt | StopPrompt | PlayMusic | Dial | Connect | Hangup
+Command = Answer | Progress | PlayPrompt | StopPrompt | PlayMusic | Dial | Connect | Hangup
 
 # ----- events (pjsua2 thread -> asyncio) ----------------------------------------------
 
@@ -88,7 +95,9 @@ class InboundCall:
 class CallRefused:
     """An INVITE we turned away; reason is one of a bounded set (metrics label)."""
 
-    reason: str  # "trunk", "flood", "not_found", "capacity", "shutdown"
+    #: "trunk", "flood", "not_found", "capacity", "shutdown"; "challenge" (401 to a trunk
+    #: that must authenticate), "auth" (403: wrong digest credentials).
+    reason: str
     status_code: int
     source: str
     sip_call_id: str | None = None

@@ -28,6 +28,7 @@ import pjsua2 as pj
 from callcenter.settings import SipSettings
 from callcenter.softphone_bridge import identity
 from callcenter.softphone_bridge import messages as m
+from callcenter.softphone_bridge.digest import DigestGuard, Verdict
 from callcenter.softphone_bridge.flood import FloodGuard
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,12 @@ LEVEL_SAMPLE_SECONDS = 0.25
 REAP_SECONDS = 1.0
 #: How often each leg's count of received RTP packets is read (the RTP timeout).
 RTP_CHECK_SECONDS = 1.0
+#: sip.transports names -> PJSIP transport types (TLS listens on sip.tls_port).
+_TRANSPORT_TYPES = {
+    "udp": pj.PJSIP_TRANSPORT_UDP,
+    "tcp": pj.PJSIP_TRANSPORT_TCP,
+    "tls": pj.PJSIP_TRANSPORT_TLS,
+}
 #: Headroom of pjsua call slots beyond two legs per inbound call (rejections in flight).
 CALL_SLOT_HEADROOM = 16
 
@@ -169,6 +176,7 @@ class PjsuaThread:
             settings.invite_rate_per_source, settings.invite_burst_per_source, time.monotonic
         )
         self._flood_logged: dict[str, float] = {}
+        self._digest = DigestGuard(settings.auth_nonce_seconds, time.monotonic)
         self._legs: dict[str, _Leg] = {}
         self._calls: list[_Call] = []  # every pjsua2 Call alive in PJSIP, leg or not
         self._graveyard: list[Any] = []  # released after the callback that ended them
@@ -286,11 +294,11 @@ class PjsuaThread:
         ep.libInit(cfg)
         for kind in s.transports:
             tcfg = pj.TransportConfig()
-            tcfg.port = s.port
+            tcfg.port = s.tls_port if kind == "tls" else s.port
             tcfg.boundAddress = s.host
-            ep.transportCreate(
-                pj.PJSIP_TRANSPORT_UDP if kind == "udp" else pj.PJSIP_TRANSPORT_TCP, tcfg
-            )
+            if kind == "tls":
+                self._configure_tls(tcfg.tlsConfig)
+            ep.transportCreate(_TRANSPORT_TYPES[kind], tcfg)
         ep.libStart()
         ep.audDevManager().setNullDev()
         self._restrict_codecs(ep)
@@ -310,8 +318,24 @@ class PjsuaThread:
         self._music = pj.AudioMediaPlayer()
         self._music.createPlayer(str(self._music_path), 0)  # loops
         version = ep.libVersion().full
-        log.info("SIP bridge up: PJSIP %s on %s:%d %s", version, s.host, s.port, s.transports)
+        tls = f" (tls on {s.tls_port})" if "tls" in s.transports else ""
+        log.info(
+            "SIP bridge up: PJSIP %s on %s:%d %s%s", version, s.host, s.port, s.transports, tls
+        )
         self._emit(m.BridgeStarted(version, s.max_calls))
+
+    def _configure_tls(self, tls: Any) -> None:
+        """Our certificate and key. With a CA file, the peers we connect to must show a
+        certificate it signed, and so must peers connecting to us with tls_verify_client."""
+        s = self._settings
+        tls.certFile = str(s.tls_certificate)
+        tls.privKeyFile = str(s.tls_private_key)
+        tls.proto = pj.PJ_SSL_SOCK_PROTO_TLS1_2 | pj.PJ_SSL_SOCK_PROTO_TLS1_3  # nothing older
+        if s.tls_ca_file is not None:
+            tls.CaListFile = str(s.tls_ca_file)
+            tls.verifyServer = True
+        tls.verifyClient = s.tls_verify_client
+        tls.requireClientCert = s.tls_verify_client
 
     @staticmethod
     def _restrict_codecs(ep: Any) -> None:
@@ -331,11 +355,13 @@ class PjsuaThread:
         source = identity.source_host(rdata.srcAddress)
         message = rdata.wholeMsg
         refusal = self._refusal(source, message)
+        headers: dict[str, str] = {}
+        if refusal is None:
+            refusal, headers = self._authenticate(source, message)
         if refusal is not None:
             reason, code = refusal
-            headers = (
-                {"Retry-After": str(self._settings.retry_after_seconds)} if code == 503 else {}
-            )
+            if code == 503:
+                headers["Retry-After"] = str(self._settings.retry_after_seconds)
             self._respond(call, code, headers)
             if reason == "trunk":
                 log.warning("refused SIP INVITE from %s: not a configured trunk", rdata.srcAddress)
@@ -390,6 +416,30 @@ class PjsuaThread:
             return ("capacity", 503)
         return None
 
+    def _authenticate(
+        self, source: str, message: str
+    ) -> tuple[tuple[str, int] | None, dict[str, str]]:
+        """Digest authentication of a trunk with credentials: 401 with a challenge, 403 for a
+        wrong answer to one, or None (and the call goes on). The answer to a 401 is a new
+        INVITE, hence a new incoming call here."""
+        trunk = self._settings.trunk_for(source)
+        credentials = trunk.credentials(self._settings.auth_realm) if trunk else None
+        if trunk is None or credentials is None:
+            return None, {}
+        authorizations = identity.headers(message).get("authorization", [])
+        verdict = self._digest.judge(authorizations, "INVITE", credentials)
+        if verdict is Verdict.ACCEPTED:
+            return None, {}
+        if verdict is Verdict.WRONG:
+            log.warning(
+                "refused SIP INVITE from %s: wrong digest credentials for trunk %s",
+                source,
+                trunk.name,
+            )
+            return ("auth", 403), {}
+        challenge = self._digest.challenge(credentials.realm, stale=verdict is Verdict.STALE)
+        return ("challenge", 401), {"WWW-Authenticate": challenge}
+
     def _respond(self, call: _Call, code: int, headers: dict[str, str] | None = None) -> None:
         op = pj.CallOpParam()
         op.statusCode = code
@@ -427,6 +477,8 @@ class PjsuaThread:
             return
         if isinstance(command, m.Answer):
             self._respond(leg.call, 200)
+        elif isinstance(command, m.Progress):
+            self._respond(leg.call, 183)  # PJSIP puts its SDP answer in a 183, not a 180
         elif isinstance(command, m.PlayPrompt):
             self._serial += 1
             self._want(leg, ("prompt", command.paths, command.tag, self._serial))
