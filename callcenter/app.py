@@ -34,9 +34,10 @@ from callcenter.api.websocket import Hub, WebSocketConfig
 from callcenter.auth.tokens import TokenSigner
 from callcenter.calls.acd_memory import AcdMemory
 from callcenter.calls.control import CallFlowControl
-from callcenter.calls.events import CallHoldChanged, QueueAnnouncementPlayed
+from callcenter.calls.events import CallHoldChanged, QueueAnnouncementPlayed, TransferChanged
 from callcenter.calls.recorder import CallRecorder, programming_error
 from callcenter.calls.service import CALLBACK_PROMPT, OVERFLOW_PROMPT, CallPolicy, CallService
+from callcenter.calls.transfer import TransferPolicy
 from callcenter.clock import SystemClock
 from callcenter.events import EventBus
 from callcenter.ivr.announcements import announcement_prompts
@@ -199,6 +200,11 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
                 outbound_uri_template=settings.sip.outbound_uri_template,
                 outbound_ring_timeout_seconds=settings.sip.outbound_ring_timeout_seconds,
                 early_media=settings.sip.early_media,
+                transfer=TransferPolicy(
+                    settings.sip.transfer_mode,
+                    settings.sip.transfer_template,
+                    settings.sip.transfer_timeout_seconds,
+                ),
             ),
             clock=clock,
             agent_endpoints=endpoints,
@@ -222,6 +228,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         )
         bus.subscribe(AcdEvent, hub.on_event)
         bus.subscribe(CallHoldChanged, hub.on_hold_changed)
+        bus.subscribe(TransferChanged, hub.on_transfer_changed)
         app = build_app(ApiDeps(acd_store, store, tokens, registry, clock, health), hub)
         runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await runner.setup()

@@ -152,6 +152,14 @@ class SipSettings(_Section):
     outbound_uri_template: str | None = None
     #: How long a callback's callee may ring before the try counts as not answered.
     outbound_ring_timeout_seconds: float = Field(30.0, gt=0)
+    #: How a caller is transferred to an outside number: REFER on the caller's leg (the
+    #: PBX or the caller's phone places the new call), or a new outbound leg bridged in.
+    transfer_mode: Literal["refer", "bridge"] = "refer"
+    #: Where transfers to an outside number go, with `{number}`; null: the outbound one.
+    transfer_uri_template: str | None = None
+    #: How long a transfer may take (the REFER's outcome, the bridged leg's ringing)
+    #: before it counts as failed and the caller goes back to the agent.
+    transfer_timeout_seconds: float = Field(30.0, gt=0)
 
     @model_validator(mode="after")
     def _consistent(self) -> SipSettings:
@@ -162,20 +170,14 @@ class SipSettings(_Section):
         if self.session_expires_seconds < self.session_min_se_seconds:
             raise ValueError("session_expires_seconds must not be below session_min_se_seconds")
         self._check_tls()
-        template = self.outbound_uri_template
-        if template is not None:
-            try:
-                uri = template.format(number="+10")
-            except (KeyError, IndexError, ValueError):
-                raise ValueError(
-                    "outbound_uri_template may only use the placeholder {number}"
-                ) from None
-            if "{number}" not in template or not uri.startswith(("sip:", "sips:")):
-                raise ValueError(
-                    "outbound_uri_template must be a sip: URI with {number}, e.g."
-                    " sip:{number}@pbx.example.com"
-                )
+        for key in ("outbound_uri_template", "transfer_uri_template"):
+            _check_template(key, getattr(self, key))
         return self
+
+    @property
+    def transfer_template(self) -> str | None:
+        """Where a transfer to an outside number goes (`{number}`), if anywhere."""
+        return self.transfer_uri_template or self.outbound_uri_template
 
     def _check_tls(self) -> None:
         if "tls" not in self.transports:
@@ -198,6 +200,19 @@ class SipSettings(_Section):
         """The first trunk whose networks hold the address; None: a stranger."""
         ip = ipaddress.ip_address(address)
         return next((t for t in self.trunks if any(ip in net for net in t.networks)), None)
+
+
+def _check_template(key: str, template: str | None) -> None:
+    if template is None:
+        return
+    try:
+        uri = template.format(number="+10")
+    except (KeyError, IndexError, ValueError):
+        raise ValueError(f"{key} may only use the placeholder {{number}}") from None
+    if "{number}" not in template or not uri.startswith(("sip:", "sips:")):
+        raise ValueError(
+            f"{key} must be a sip: URI with {{number}}, e.g. sip:{{number}}@pbx.example.com"
+        )
 
 
 class HttpSettings(_Section):

@@ -17,6 +17,7 @@ from typing import Any
 from callcenter.acd import callbacks as cb
 from callcenter.acd import events as ev
 from callcenter.acd.core import (
+    CONSULT_PAUSE_REASON,
     OFFER_FAILURE_PAUSE_REASON,
     SYSTEM_PAUSE_REASONS,
     AcdCore,
@@ -557,17 +558,21 @@ class Acd(AcdCore):
             self._release(held[0], source, call_id, held[1], now)
         self._route_and_flush()
 
-    def transfer_to_agent(self, call_id: str, agent_id: str) -> None:
+    def transfer_to_agent(self, call_id: str, agent_id: str, reserved: bool = False) -> None:
         """Offer a waiting or connected call to one available agent, whatever its queues.
 
         If that agent's phone fails the offer, the call waits in its queue as any call
         whose offer failed. A connected call's agent is released and the call counts as
-        a new offer in its queue.
+        a new offer in its queue. `reserved`: the agent may instead be paused for a
+        consultation (an attended transfer's target, kept from other calls meanwhile).
         """
         call = self.call(call_id)
         agent = self.agent(agent_id)
         self._check_transferable(call)
-        if agent.state is not AgentState.AVAILABLE:
+        consulted = (
+            reserved and agent.state is AgentState.PAUSED and agent.reason == CONSULT_PAUSE_REASON
+        )
+        if agent.state is not AgentState.AVAILABLE and not consulted:
             raise InvalidTransition(f"agent {agent_id!r} is {agent.state}, not available")
         now = self._clock.now()
         from_agent = call.agent_id

@@ -198,9 +198,11 @@ class TransferToAgent(Command):
     op: ClassVar[str] = "transfer_to_agent"
     call_id: str
     agent_id: str
+    #: The agent is an attended transfer's target, reserved by a consultation pause.
+    reserved: bool = False
 
     def apply(self, acd: Acd) -> None:
-        acd.transfer_to_agent(self.call_id, self.agent_id)
+        acd.transfer_to_agent(self.call_id, self.agent_id, self.reserved)
 
 
 @dataclass(frozen=True)

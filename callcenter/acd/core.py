@@ -51,8 +51,13 @@ OFFER_FAILURE_PAUSE_REASON = {
     OfferFailure.UNREACHABLE: "unreachable",
 }
 
+#: The pause that reserves an agent an attended transfer consults (calls/consult.py):
+#: no call is offered to it meanwhile, and `transfer_to_agent(reserved=True)` may hand
+#: it the call.
+CONSULT_PAUSE_REASON = "consultation"
+
 #: Pause reasons the ACD itself uses: always accepted, whatever the configured list says.
-SYSTEM_PAUSE_REASONS = frozenset(OFFER_FAILURE_PAUSE_REASON.values())
+SYSTEM_PAUSE_REASONS = frozenset(OFFER_FAILURE_PAUSE_REASON.values()) | {CONSULT_PAUSE_REASON}
 
 
 @dataclass(frozen=True)

@@ -128,6 +128,7 @@ def call_view(record: CallRecord) -> dict[str, Any]:
         "ended_at": iso(record.ended_at),
         "pickup_latency_seconds": record.pickup_latency_seconds,
         "ticket_id": record.ticket_id,
+        "transfer_target": record.transfer_target,
         "media": dict(record.media),
     }
 

@@ -9,7 +9,8 @@ resume have no ACD state: they act on the legs, so only the process holding them
 - `accept` is not supported: the agent's phone answers (its SIP leg is what the ACD
   waits for), and the bridge has no way to make a phone answer by itself.
 - `send_dtmf` is not supported: the bridge has no command to send tones on a leg.
-- Transfers to an outside number are not supported: the bridge places no such legs.
+- Transfers to an outside number act on the legs (REFER or a bridged leg, see
+  `calls/transfer.py`): only the process holding them can.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Protocol
 
 from callcenter.acd import commands as cmd
 from callcenter.acd.acd import Acd
+from callcenter.acd.core import CONSULT_PAUSE_REASON
 from callcenter.acd.model import AcdCall, AgentState, CallPhase, OfferFailure
 from callcenter.acd_store import AcdStore
 from callcenter.api.websocket.control import (
@@ -32,6 +34,7 @@ from callcenter.api.websocket.control import (
 from callcenter.clock import Clock
 from callcenter.ticketing.records import TicketStatus
 
+from .consult import Consult
 from .service import CallLegs
 
 log = logging.getLogger(__name__)
@@ -63,6 +66,18 @@ class CallLegsApi(Protocol):
     def hold(self, call_id: str) -> None: ...
 
     def resume(self, call_id: str) -> None: ...
+
+    def transfer_out(self, call_id: str, target: str) -> None: ...
+
+    def transferring(self, call_id: str) -> bool: ...
+
+    def consultation(self, call_id: str) -> Consult | None: ...
+
+    def consult(self, call_id: str, agent: str | None, number: str | None) -> None: ...
+
+    def cancel_consult(self, call_id: str) -> None: ...
+
+    async def complete_consult(self, call_id: str) -> None: ...
 
 
 class TicketNotes(Protocol):
@@ -126,7 +141,12 @@ class CallFlowControl:
             raise CallElsewhere(f"call {call_id!r} is handled by another server process")
         if legs.agent_leg is None or legs.agent_id != agent_id:
             raise CallStateError(f"call {call_id!r} is not bridged to {agent_id!r}'s phone")
+        self._not_transferring(call_id)
         return legs
+
+    def _not_transferring(self, call_id: str) -> None:
+        if self._calls.transferring(call_id):
+            raise CallStateError(f"call {call_id!r} is being transferred")
 
     # ----- agent requests ------------------------------------------------------------
 
@@ -159,10 +179,73 @@ class CallFlowControl:
 
     async def transfer(self, agent_id: str, call_id: str, target: TransferTarget) -> None:
         self._connected(agent_id, call_id)
+        self._not_transferring(call_id)
+        if target.attended:
+            await self._consult(agent_id, call_id, target)
+            return
+        if target.number is not None:
+            await self._transfer_out(agent_id, call_id, target.number)
+            return
         if target.agent == agent_id:
             raise CallStateError(f"call {call_id!r} is {agent_id!r}'s already")
         await self._move(call_id, target)
         log.info("agent %s transferred call %s to %s", agent_id, call_id, _name(target))
+
+    async def _transfer_out(self, agent_id: str, call_id: str, number: str) -> None:
+        """A blind transfer to an outside number: its outcome reaches the console as
+        `transfer` pushes (and an error push when it failed)."""
+        self._legs(agent_id, call_id)
+        try:
+            self._calls.transfer_out(call_id, number)
+        except ValueError as exc:
+            raise NotSupported(str(exc)) from None
+        log.info("agent %s transfers call %s to %s", agent_id, call_id, number)
+
+    async def _consult(self, agent_id: str, call_id: str, target: TransferTarget) -> None:
+        """An attended transfer's first step. A target agent must be available; it is
+        reserved (paused for "consultation", an ACD command) so that no call is offered to
+        it while it is consulted."""
+        if target.queue is not None:
+            raise NotSupported("an attended transfer goes to an agent or a number, not a queue")
+        self._legs(agent_id, call_id)
+        reserved = target.agent
+        if reserved is not None:
+            if reserved == agent_id:
+                raise CallStateError(f"call {call_id!r} is {agent_id!r}'s already")
+            state = self._acd.agent(reserved).state
+            if state is not AgentState.AVAILABLE:
+                raise CallStateError(f"agent {reserved!r} is {state}, not available")
+            pause = cmd.SetAgentState(reserved, AgentState.PAUSED, CONSULT_PAUSE_REASON)
+            await self._acd_store.submit(pause)
+            if self._acd.agent(reserved).reason != CONSULT_PAUSE_REASON:
+                # A call reached the agent first: the pause waits behind it; take it back.
+                await self._acd_store.submit(cmd.SetAgentState(reserved, AgentState.AVAILABLE))
+                raise CallStateError(f"agent {reserved!r} just took another call")
+        try:
+            self._calls.consult(call_id, target.agent, target.number)
+        except ValueError as exc:
+            if reserved is not None:
+                await self._acd_store.submit(cmd.SetAgentState(reserved, AgentState.AVAILABLE))
+            raise NotSupported(str(exc)) from None
+        log.info("agent %s consults %s about call %s", agent_id, _name(target), call_id)
+
+    def _consulting(self, agent_id: str, call_id: str) -> Consult:
+        self._connected(agent_id, call_id)
+        consult = self._calls.consultation(call_id)
+        if consult is None or consult.agent_id != agent_id:
+            raise CallStateError(f"call {call_id!r} has no consultation under way")
+        return consult
+
+    async def complete_transfer(self, agent_id: str, call_id: str) -> None:
+        if not self._consulting(agent_id, call_id).answered:
+            raise CallStateError("the target has not answered yet: cancel, or wait")
+        await self._calls.complete_consult(call_id)
+        log.info("agent %s completed the transfer of call %s", agent_id, call_id)
+
+    async def cancel_transfer(self, agent_id: str, call_id: str) -> None:
+        self._consulting(agent_id, call_id)
+        self._calls.cancel_consult(call_id)
+        log.info("agent %s cancelled the transfer of call %s", agent_id, call_id)
 
     async def send_dtmf(self, agent_id: str, call_id: str, digits: str) -> None:
         raise NotSupported("the media bridge cannot send tones on a call yet")

@@ -26,3 +26,22 @@ class QueueAnnouncementPlayed:
     queue: str
     prompts: tuple[str, ...]
     completed: bool
+
+
+@dataclass(frozen=True)
+class TransferChanged:
+    """A transfer the agent (or the IVR, `agent_id` None) asked for moved on.
+
+    `state`: `started`, then `completed` or `failed` (`reason` says why: the SIP status,
+    `timeout`). For a consultation (attended transfer) also `consulting` (the agent talks
+    to the target, the caller hears music) and `cancelled` (the agent is back with the
+    caller).
+    """
+
+    at: float
+    call_id: str
+    agent_id: str | None
+    mode: str  # "blind" or "attended"
+    target: str
+    state: str
+    reason: str | None = None

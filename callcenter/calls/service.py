@@ -23,11 +23,19 @@ from typing import Protocol
 from callcenter.acd import commands as cmd
 from callcenter.acd import events as acd_ev
 from callcenter.acd.acd import Acd
-from callcenter.acd.model import AcdCall, CallPhase, OfferFailure, OverflowKind
+from callcenter.acd.core import CONSULT_PAUSE_REASON
+from callcenter.acd.model import AcdCall, AgentState, CallPhase, OfferFailure, OverflowKind
 from callcenter.acd.overflow import callable_number
 from callcenter.acd_store import AcdStore
 from callcenter.acd_store.store import fire
-from callcenter.calls.events import CallHoldChanged
+from callcenter.calls.consult import Consult, Consultations
+from callcenter.calls.events import CallHoldChanged, TransferChanged
+from callcenter.calls.transfer import (
+    OutsideTransfer,
+    OutsideTransfers,
+    TransferPolicy,
+    TransferUnavailable,
+)
 from callcenter.clock import Clock
 from callcenter.events import EventBus
 from callcenter.ivr.announcements import QueueAnnouncements
@@ -120,6 +128,8 @@ class HotlineCall:
     held: bool = False
     #: Not answered yet: the caller hears the greeting as early media (183).
     early: bool = False
+    #: The caller was transferred to this outside number or URI (calls/transfer.py).
+    transferred_to: str | None = None
 
 
 @dataclass
@@ -163,6 +173,7 @@ class CallPolicy:
     outbound_ring_timeout_seconds: float = 30.0
     #: The greeting plays as early media; the answer waits until the caller is needed.
     early_media: bool = False
+    transfer: TransferPolicy = field(default_factory=TransferPolicy)
 
 
 @dataclass(frozen=True)
@@ -230,6 +241,16 @@ class CallService:
             publish=bus.publish,
         )
         self.shutting_down = False
+        self._transfers = OutsideTransfers(telephony, bus, policy.transfer, self._transfer_done)
+        self._consults = Consultations(
+            telephony,
+            bus,
+            policy.transfer.timeout_seconds,
+            self._consult_answered,
+            self._consult_ended,
+        )
+        #: Attended transfers to an agent being handed over: call id -> (agent, its leg).
+        self._handovers: dict[str, tuple[str, str]] = {}
         bus.subscribe(m.InboundCall, self._on_inbound)
         bus.subscribe(m.CallRefused, self._on_refused)
         bus.subscribe(m.PromptFinished, self._on_prompt_finished)
@@ -283,6 +304,180 @@ class CallService:
         if call.agent_leg is not None:
             self._telephony.send(m.Connect(call.call_id, call.agent_leg))
         self._hold_changed(call)
+
+    def transfer_out(self, call_id: str, target: str) -> None:
+        """Blind-transfer the caller to an outside number (calls/transfer.py); raises
+        TransferUnavailable when no URI can be made for it."""
+        call = self._calls[call_id]
+        self._transfers.start(call.call_id, target, call.agent_id, call.caller)
+        self._transfer_changed(call, call.agent_id, target, "started")
+
+    def transferring(self, call_id: str) -> bool:
+        """A blind transfer awaits its outcome, or a consultation is under way."""
+        return (
+            self._transfers.pending(call_id) is not None
+            or self._consults.get(call_id) is not None
+            or call_id in self._handovers
+        )
+
+    # ----- attended transfers (calls/consult.py) -------------------------------------
+
+    def consultation(self, call_id: str) -> Consult | None:
+        return self._consults.get(call_id)
+
+    def consult(self, call_id: str, agent: str | None, number: str | None) -> None:
+        """Hold the caller (music) and ring the target: an agent's phone or a number.
+        TransferUnavailable when there is no way to reach it."""
+        call = self._calls[call_id]
+        if call.agent_id is None:
+            raise TransferUnavailable(f"call {call_id!r} has no agent to consult")
+        if agent is not None:
+            uri, target = self._endpoints.get(agent), agent
+            if uri is None:
+                raise TransferUnavailable(f"agent {agent!r} has no phone")
+        else:
+            assert number is not None
+            uri, target = self._transfers.uri(number), number
+        consult = self._consults.start(call_id, call.agent_id, target, agent, uri, call.caller)
+        self._consult_changed(consult, "started")
+
+    def _consult_answered(self, consult: Consult) -> None:
+        call = self._calls.get(consult.call_id)
+        if call is not None and call.agent_leg is not None:
+            self._telephony.send(m.Connect(call.agent_leg, consult.leg_id))
+        self._consult_changed(consult, "consulting")
+
+    def _consult_ended(self, consult: Consult, state: str, reason: str) -> None:
+        """The target did not answer or hung up (back to the caller), or the caller left."""
+        self._free_target(consult)
+        if state == "failed":
+            self._consult_changed(consult, "failed", reason)
+            self._back_to_caller(consult)
+
+    def cancel_consult(self, call_id: str) -> None:
+        consult = self._consults.cancel(call_id)
+        self._free_target(consult)
+        self._consult_changed(consult, "cancelled")
+        self._back_to_caller(consult)
+
+    async def complete_consult(self, call_id: str) -> None:
+        """Hand the caller to the target: an agent through the ACD (the reserved agent is
+        offered the call, its consultation leg answers the offer), a number by bridging."""
+        call = self._calls[call_id]
+        consult = self._consults.hand_over(call_id)
+        if consult.target_agent is None:
+            transfer = self._transfers.adopt(
+                call_id, consult.target, consult.agent_id, consult.leg_id
+            )
+            self._telephony.send(m.Connect(call.call_id, consult.leg_id))
+            self._transfer_done(transfer, True, "completed")
+            self._consult_changed(consult, "completed")
+            return
+        self._handovers[call_id] = (consult.target_agent, consult.leg_id)
+        try:
+            handing = cmd.TransferToAgent(call_id, consult.target_agent, reserved=True)
+            await self._acd_store.submit(handing)
+        except Exception:
+            if self._handovers.pop(call_id, None) is not None:
+                self._telephony.send(m.Hangup(consult.leg_id))
+                self._free_target(consult)
+                self._consult_changed(consult, "failed", "the ACD refused the transfer")
+                self._back_to_caller(consult)
+            raise
+        self._consult_changed(consult, "completed")
+
+    def _handed_over(self, event: acd_ev.CallOffered, call: HotlineCall) -> bool:
+        """The offer to an attended transfer's target: its consultation leg answers it."""
+        handover = self._handovers.get(event.call_id)
+        if handover is None or handover[0] != event.agent_id:
+            return False
+        del self._handovers[event.call_id]
+        agent_id, leg_id = handover
+        call.offers[agent_id] = leg_id
+        self._agent_legs[leg_id] = AgentLeg(leg_id, call.call_id, agent_id, call)
+
+        def refused(answered: asyncio.Future[None]) -> None:
+            if answered.cancelled() or answered.exception() is not None:
+                self._telephony.send(m.Hangup(leg_id))
+
+        self._acd_store.submit(cmd.Answered(call.call_id, agent_id)).add_done_callback(refused)
+        return True
+
+    def _free_target(self, consult: Consult) -> None:
+        """The reserved target agent is available again (unless something else changed it)."""
+        agent_id = consult.target_agent
+        if agent_id is None:
+            return
+        agent = self._acd.agent(agent_id)
+        if agent.state is AgentState.PAUSED and agent.reason == CONSULT_PAUSE_REASON:
+            fire(self._acd_store, cmd.SetAgentState(agent_id, AgentState.AVAILABLE))
+
+    def _back_to_caller(self, consult: Consult) -> None:
+        """The agent talks to the caller again; when its phone is gone, the call waits in
+        its queue."""
+        call = self._calls.get(consult.call_id)
+        if call is None or call.ended:
+            return
+        if call.agent_leg is not None:
+            if not call.held:  # a console's hold goes on (music)
+                self._telephony.send(m.Connect(call.call_id, call.agent_leg))
+            return
+        acd_call = self._acd_call(call.call_id)
+        if acd_call is not None and acd_call.agent_id == consult.agent_id:
+            fire(self._acd_store, cmd.TransferToQueue(call.call_id, acd_call.queue))
+
+    def _consult_changed(self, consult: Consult, state: str, reason: str | None = None) -> None:
+        now = self._clock.now()
+        self._bus.publish(
+            TransferChanged(
+                now, consult.call_id, consult.agent_id, "attended", consult.target, state, reason
+            )
+        )
+
+    def _transfer_done(self, transfer: OutsideTransfer, ok: bool, reason: str) -> None:
+        """A blind transfer's outcome. Success: the agent is released into wrap-up, the
+        record says transferred. Failure: the caller is back with the agent, or waits in
+        its queue when the agent's leg is gone, or (from the IVR) in the default queue."""
+        call = self._calls.get(transfer.call_id)
+        if call is None or call.ended:
+            return
+        state = "completed" if ok else "failed"
+        if transfer.kind == "blind":  # a consultation reports its own steps
+            self._transfer_changed(call, transfer.agent_id, transfer.target, state, reason)
+        if ok:
+            call.transferred_to = transfer.target
+            agent_leg, call.agent_leg, call.agent_id, call.held = call.agent_leg, None, None, False
+            if agent_leg is not None:
+                self._telephony.send(m.Hangup(agent_leg))
+            if call.queued:
+                fire(self._acd_store, cmd.Hangup(call.call_id))  # the agent goes to wrap-up
+            self._write(call, outcome=CallOutcome.TRANSFERRED, transfer_target=transfer.target)
+            if transfer.mode == "refer":
+                self._telephony.send(m.Hangup(call.call_id))
+            return
+        if transfer.agent_id is None:
+            log.warning("IVR transfer of %s to %s failed; queueing", call.call_id, transfer.target)
+            self._enqueue(call, Enqueue(self._policy.default_queue, 0))
+        elif call.agent_leg is not None:
+            if not call.held:  # a console's hold goes on (music)
+                self._telephony.send(m.Connect(call.call_id, call.agent_leg))
+        else:
+            acd_call = self._acd_call(call.call_id)
+            if acd_call is not None and acd_call.agent_id == transfer.agent_id:
+                fire(self._acd_store, cmd.TransferToQueue(call.call_id, acd_call.queue))
+
+    def _transfer_changed(
+        self,
+        call: HotlineCall,
+        agent_id: str | None,
+        target: str,
+        state: str,
+        reason: str | None = None,
+        kind: str = "blind",
+    ) -> None:
+        now = self._clock.now()
+        event = TransferChanged(now, call.call_id, agent_id, kind, target, state, reason)
+        self._bus.publish(event)
 
     def _hold_changed(self, call: HotlineCall) -> None:
         if call.agent_id is not None:
@@ -440,14 +635,22 @@ class CallService:
             elif isinstance(action, Enqueue):
                 self._enqueue(call, action)
             elif isinstance(action, Transfer):
-                self._ivr_finished(call, IvrOutcome.TRANSFERRED)
-                # Transfers out of the IVR need an outbound leg the bridge cannot place
-                # yet; the caller is not dropped but served by the desk instead.
-                log.warning("IVR transfer to %s not supported yet; queueing", action.target)
-                self._enqueue(call, Enqueue(self._policy.default_queue, 0))
+                self._ivr_transfer(call, action)
             elif isinstance(action, Hangup):
                 self._ivr_finished(call, IvrOutcome.FLOW_HANGUP)
                 self._telephony.send(m.Hangup(call.call_id))
+
+    def _ivr_transfer(self, call: HotlineCall, action: Transfer) -> None:
+        """The flow's `transfer` node: a blind transfer as `sip.transfer_mode` says; a
+        target that cannot be reached sends the caller to the default queue."""
+        self._ivr_finished(call, IvrOutcome.TRANSFERRED)  # what the flow asked for
+        self._cancel_timers(call)
+        call.prompts_left.clear()
+        try:
+            self.transfer_out(call.call_id, action.target)
+        except ValueError as exc:
+            log.warning("IVR transfer to %s impossible (%s); queueing", action.target, exc)
+            self._enqueue(call, Enqueue(self._policy.default_queue, 0))
 
     def _ivr_finished(self, call: HotlineCall, outcome: IvrOutcome) -> None:
         if call.ivr_outcome is None:
@@ -617,12 +820,15 @@ class CallService:
             return
         held = self._held_party(event.leg_id)
         call = self._calls.get(held[0]) if held is not None else None
-        if call is not None and call.held:
-            return  # the console holds the caller too: music until the console resumes
+        if call is not None and (call.held or self.transferring(call.call_id)):
+            return  # the console holds the caller too, or a transfer is under way: music
         if held is not None:
             self._telephony.send(m.Connect(*held))
 
     def _on_leg_ended(self, event: m.LegEnded) -> None:
+        for call_id, (_, leg_id) in list(self._handovers.items()):
+            if leg_id == event.leg_id:  # the consulted agent hung up as it was handed over:
+                del self._handovers[call_id]  # its phone is rung as for any offer
         leg = self._agent_legs.pop(event.leg_id, None)
         if leg is not None:
             if isinstance(leg.owner, CallbackDial):
@@ -647,7 +853,9 @@ class CallService:
             self._telephony.send(m.Hangup(leg_id, 487))
         if call.agent_leg is not None:
             self._telephony.send(m.Hangup(call.agent_leg, 487))
-        if call.callback_number is not None:
+        if call.transferred_to is not None:
+            pass  # transferred out: its outcome was written then
+        elif call.callback_number is not None:
             # A queued callback: its caller is expected to leave, the ACD keeps the call
             # (its outcome, "callback", was written when the ACD took the request).
             pass
@@ -668,6 +876,8 @@ class CallService:
             call.agent_leg = None
             if call.ended:  # the caller hung up first; complete the media figures
                 self._write(call, media=dict(call.media))
+            elif self.transferring(call.call_id):
+                pass  # the transfer's outcome decides where the caller goes
             else:
                 # The agent hung up: end the caller's leg; its LegEnded completes the record.
                 self._telephony.send(m.Hangup(call.call_id))
@@ -697,7 +907,7 @@ class CallService:
             self._offer_callback(event)
             return
         call = self._calls.get(event.call_id)
-        if call is None or call.ended:
+        if call is None or call.ended or self._handed_over(event, call):
             return
         self._announcer.cut_short(call.call_id)
         self._dial_agent(event, call, call.caller)
@@ -945,7 +1155,8 @@ class CallService:
         possibly from another process): end them; their LegEnded completes the record."""
         call = self._calls.get(event.call_id)
         if call is not None and not call.ended:
-            self._telephony.send(m.Hangup(call.call_id))
+            if call.transferred_to is None:  # a transferred caller's legs are the transfer's
+                self._telephony.send(m.Hangup(call.call_id))
             return
         dial = self._callbacks.get(event.call_id)
         if dial is not None and not dial.done:

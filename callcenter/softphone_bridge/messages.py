@@ -71,7 +71,16 @@ class Hangup:
     status_code: int = 603
 
 
-Command = Answer | Progress | PlayPrompt | StopPrompt | PlayMusic | Dial | Connect | Hangup
+@dataclass(frozen=True)
+class Refer:
+    """Blind-transfer the far end of the leg to `uri` (REFER); ReferSucceeded or ReferFailed
+    follows. The leg stays up either way: the asyncio side ends it on success."""
+
+    leg_id: str
+    uri: str
+
+
+Command = Answer | Progress | PlayPrompt | StopPrompt | PlayMusic | Dial | Connect | Hangup | Refer
 
 # ----- events (pjsua2 thread -> asyncio) ----------------------------------------------
 
@@ -167,6 +176,24 @@ class LegEnded:
     media: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ReferSucceeded:
+    """The far end reached the REFER's target: a NOTIFY carried a 2xx sipfrag."""
+
+    leg_id: str
+    status_code: int
+
+
+@dataclass(frozen=True)
+class ReferFailed:
+    """The REFER was rejected, or its NOTIFY reported a final non-2xx answer, or the REFER
+    could not be sent at all; the leg is still up (unless LegEnded follows)."""
+
+    leg_id: str
+    status_code: int
+    reason: str
+
+
 BridgeEvent = (
     BridgeStarted
     | InboundCall
@@ -178,4 +205,6 @@ BridgeEvent = (
     | LegResumed
     | RtpTimedOut
     | LegEnded
+    | ReferSucceeded
+    | ReferFailed
 )

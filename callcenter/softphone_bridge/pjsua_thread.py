@@ -114,6 +114,10 @@ class _Call(pj.Call):  # type: ignore[misc]
             self.owner._emit(m.DtmfReceived(self.leg_id, str(prm.digit), method))
 
     @_guarded
+    def onCallTransferStatus(self, prm: Any) -> None:
+        self.owner._on_transfer_status(self, prm)
+
+    @_guarded
     def onStreamCreated(self, prm: Any) -> None:
         self.owner._on_stream_created(self)
 
@@ -497,9 +501,16 @@ class PjsuaThread:
             op = pj.CallOpParam()
             op.statusCode = command.status_code
             leg.call.hangup(op)
+        elif isinstance(command, m.Refer):
+            log.info("leg %s: REFER to %s", leg.leg_id, command.uri)
+            leg.call.xfer(command.uri, pj.CallOpParam(True))
 
     def _after_failed_command(self, command: m.Command) -> None:
-        """A leg we could not answer must not linger: end it, or at least forget it."""
+        """A leg we could not answer must not linger: end it, or at least forget it. A REFER
+        that could not be sent is a failed transfer."""
+        if isinstance(command, m.Refer):
+            self._emit(m.ReferFailed(command.leg_id, 500, "REFER not sent"))
+            return
         if not isinstance(command, m.Answer):
             return
         leg = self._legs.get(command.leg_id)
@@ -658,6 +669,26 @@ class PjsuaThread:
         else:
             log.info("leg %s taken off hold by the far end", leg.leg_id)
             self._emit(m.LegResumed(leg.leg_id))
+
+    def _on_transfer_status(self, call: _Call, prm: Any) -> None:
+        """REFER progress: 202 then NOTIFYs with the target's answers (sipfrag). The first
+        final answer decides; later NOTIFYs are not wanted."""
+        if call.leg_id is None or call.leg_id not in self._legs:
+            return
+        code, final = int(prm.statusCode), bool(prm.finalNotify)
+        log.info(
+            "leg %s: transfer status %d %s%s",
+            call.leg_id,
+            code,
+            prm.reason,
+            " (final)" if final else "",
+        )
+        if 200 <= code < 300 and (final or code != 202):
+            prm.cont = False
+            self._emit(m.ReferSucceeded(call.leg_id, code))
+        elif code >= 300 or final:
+            prm.cont = False
+            self._emit(m.ReferFailed(call.leg_id, code, str(prm.reason)))
 
     def _check_rtp(self, now: float) -> None:
         """Hang up answered legs whose RTP stopped: a peer that vanished without BYE would

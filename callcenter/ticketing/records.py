@@ -28,6 +28,9 @@ class CallOutcome(enum.StrEnum):
     CALLBACK = "callback"
     CALLED_BACK = "called_back"  # the callback reached the caller: agent and answered_at set
     CALLBACK_FAILED = "callback_failed"  # no try reached the caller; the callback was dropped
+    #: Transferred to an outside number (REFER or a bridged leg): the record's
+    #: media["transfer_target"] names it.
+    TRANSFERRED = "transferred"
 
 
 class Role(enum.StrEnum):
@@ -144,6 +147,8 @@ class CallRecord:
     pickup_latency_seconds: float | None
     ticket_id: int | None
     media: dict[str, int] = field(default_factory=dict)  # RTP packet counts per leg
+    #: Where an outside transfer sent the call (outcome `transferred`), as asked.
+    transfer_target: str | None = None
 
 
 @dataclass(frozen=True)
@@ -189,6 +194,7 @@ class TicketStore(Protocol):
         outcome: CallOutcome | None = None,
         pickup_latency_seconds: float | None = None,
         media: dict[str, int] | None = None,
+        transfer_target: str | None = None,
     ) -> None: ...
 
     async def recover_interrupted_calls(

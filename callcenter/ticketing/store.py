@@ -73,6 +73,8 @@ SYSTEM_ACTOR = Actor("system", WorkflowRole.SYSTEM)
 
 #: How long a SQLite writer waits for another before giving up, in milliseconds.
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+#: The key of a call record's media figures naming where the call was transferred out to.
+TRANSFER_TARGET = "transfer_target"
 INCIDENT = "incident"
 #: Device types an incident opened by phone is filed against, most likely culprit first.
 COMPUTER_TYPES = ("desktop", "laptop")
@@ -319,8 +321,13 @@ class SqlTicketStore:
         outcome: CallOutcome | None = None,
         pickup_latency_seconds: float | None = None,
         media: dict[str, int] | None = None,
+        transfer_target: str | None = None,
     ) -> None:
-        """Set the given fields; None leaves a field as it is. Unknown call: LookupError."""
+        """Set the given fields; None leaves a field as it is. Unknown call: LookupError.
+
+        `transfer_target` (an outside transfer's number) is kept in the media figures under
+        "transfer_target", and survives later media updates.
+        """
         values: dict[str, Any] = {
             "queue": queue,
             "agent_username": agent,
@@ -333,6 +340,16 @@ class SqlTicketStore:
         }
         values = {name: value for name, value in values.items() if value is not None}
         async with self.write_transaction() as session:
+            if media is not None or transfer_target is not None:
+                # A transfer's target, once written, stays with later media figures.
+                current = await session.scalar(
+                    select(models.CallRecord.media).where(models.CallRecord.id == call_id)
+                )
+                merged: dict[str, Any] = dict(media if media is not None else current or {})
+                target = transfer_target or (current or {}).get(TRANSFER_TARGET)
+                if target is not None:
+                    merged[TRANSFER_TARGET] = target
+                values["media"] = merged
             if not values:
                 if await session.get(models.CallRecord, call_id) is None:
                     raise LookupError(f"no call record {call_id}")
@@ -1073,5 +1090,6 @@ def _call_record(row: models.CallRecord, employee_username: str | None) -> CallR
         outcome=CallOutcome(row.outcome),
         pickup_latency_seconds=row.pickup_latency_seconds,
         ticket_id=row.ticket_id,
-        media={str(leg): int(count) for leg, count in row.media.items()},
+        media={str(k): int(v) for k, v in row.media.items() if k != TRANSFER_TARGET},
+        transfer_target=row.media.get(TRANSFER_TARGET),
     )

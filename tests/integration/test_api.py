@@ -455,6 +455,7 @@ async def test_calls_visible_per_role(desk: Desk) -> None:
         "ended_at": "2025-11-24T09:05:20+00:00",
         "pickup_latency_seconds": 7.0,
         "ticket_id": None,
+        "transfer_target": None,
         "media": {"caller_rx": 9000, "agent_rx": 8990},
     }
 

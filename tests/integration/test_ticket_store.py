@@ -287,9 +287,22 @@ async def test_call_record_is_opened_updated_and_read_back(store: SqlTicketStore
     )
     assert record.media == {"caller": 9000, "agent": 8990}
     assert record.sip_call_id == "abc@host"
+    assert record.transfer_target is None
+
+    # A transfer to an outside number: its target stays through later media figures.
+    await store.update_call_record(
+        "call-1", outcome=CallOutcome.TRANSFERRED, transfer_target="+8613800138000"
+    )
+    await store.update_call_record("call-1", media={"caller": 9100, "agent": 8990})
+    record = await store.call_record("call-1")
+    assert record is not None
+    assert (record.outcome, record.transfer_target) == (CallOutcome.TRANSFERRED, "+8613800138000")
+    assert record.media == {"caller": 9100, "agent": 8990}
 
     with pytest.raises(LookupError):
         await store.update_call_record("no-such-call", queue="helpdesk")
+    with pytest.raises(LookupError):
+        await store.update_call_record("no-such-call", transfer_target="+8613800138000")
     with pytest.raises(LookupError):
         await store.update_call_record("no-such-call")
     assert await store.call_record("no-such-call") is None

@@ -117,6 +117,12 @@ class RecordingControl:
     async def transfer(self, agent_id: str, call_id: str, target: TransferTarget) -> None:
         await self._record("transfer", agent_id, call_id, target)
 
+    async def complete_transfer(self, agent_id: str, call_id: str) -> None:
+        await self._record("transfer_complete", agent_id, call_id)
+
+    async def cancel_transfer(self, agent_id: str, call_id: str) -> None:
+        await self._record("transfer_cancel", agent_id, call_id)
+
     async def send_dtmf(self, agent_id: str, call_id: str, digits: str) -> None:
         await self._record("dtmf", agent_id, call_id, digits)
 
@@ -553,6 +559,9 @@ CALL_REQUESTS: list[tuple[str, dict[str, Any]]] = [
     ("dtmf", {"digits": "12#"}),
     ("wrap_up", {"subject": "printer jam", "priority": 3, "status": "resolved"}),
     ("add_note", {"text": "asked to restart"}),
+    ("transfer", {"agent": "bob", "mode": "attended"}),
+    ("transfer_complete", {}),
+    ("transfer_cancel", {}),
 ]
 
 
@@ -582,6 +591,7 @@ async def test_call_requests_reach_the_call_control(make_desk: MakeDesk) -> None
     assert control.calls[8][3] == "12#"
     form = control.calls[9][3]
     assert form == WrapUpForm(subject="printer jam", priority=3, status="resolved")
+    assert control.calls[11][3] == TransferTarget(agent="bob", attended=True)
 
     control.refuse = CallControlError("the phone is gone", code="leg_gone")
     reply = await console.request("hold", call_id="c1")
@@ -654,6 +664,12 @@ async def test_an_agent_cannot_act_on_another_agents_call(make_desk: MakeDesk) -
             1,
         ),
         ('{"type": "wrap_up", "id": 1, "call_id": "c1", "priority": 9}', "invalid_field", 1),
+        (
+            '{"type": "transfer", "id": 1, "call_id": "c1", "agent": "b", "mode": "warm"}',
+            "invalid_field",
+            1,
+        ),
+        ('{"type": "transfer_complete", "id": 1}', "invalid_field", 1),
     ],
 )
 async def test_malformed_messages_get_an_error_and_the_connection_stays(

@@ -154,6 +154,29 @@ def test_outbound_uri_template_must_be_a_sip_uri_with_the_number(template: str) 
         load({"CALLCENTER_SIP_OUTBOUND_URI_TEMPLATE": template})
 
 
+@pytest.mark.parametrize("template", ["sip:pbx.example.com", "tel:{number}", "sip:{0}@pbx"])
+def test_transfer_uri_template_must_be_a_sip_uri_with_the_number(template: str) -> None:
+    with pytest.raises(ConfigError, match=r"transfer_uri_template"):
+        load({"CALLCENTER_SIP_TRANSFER_URI_TEMPLATE": template})
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("TRANSFER_MODE", "attended"), ("TRANSFER_TIMEOUT_SECONDS", "0")]
+)
+def test_transfer_settings_are_checked(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=rf"^sip\.{name.lower()}"):
+        load({f"CALLCENTER_SIP_{name}": value})
+
+
+def test_transfers_to_numbers_use_the_outbound_template_unless_given_their_own() -> None:
+    s = load()
+    assert (s.sip.transfer_mode, s.sip.transfer_template) == ("refer", None)
+    outbound = {"CALLCENTER_SIP_OUTBOUND_URI_TEMPLATE": "sip:{number}@pbx"}
+    assert load(outbound).sip.transfer_template == "sip:{number}@pbx"
+    own = {**outbound, "CALLCENTER_SIP_TRANSFER_URI_TEMPLATE": "sip:{number}@ops"}
+    assert load(own).sip.transfer_template == "sip:{number}@ops"
+
+
 def test_callback_key_is_one_phone_key(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     path.write_text('acd:\n  queues:\n    - name: helpdesk\n      callback_key: "**"\n')

@@ -40,7 +40,9 @@ class TransferTarget:
 
     queue: str | None = None
     agent: str | None = None
-    number: str | None = None  # an outside number, E.164 (blind transfer)
+    number: str | None = None  # an outside number, E.164
+    #: A consultation first (attended transfer): an agent or a number, not a queue.
+    attended: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,14 @@ class CallControl(Protocol):
     async def resume(self, agent_id: str, call_id: str) -> None: ...
 
     async def transfer(self, agent_id: str, call_id: str, target: TransferTarget) -> None: ...
+
+    async def complete_transfer(self, agent_id: str, call_id: str) -> None:
+        """End an attended transfer's consultation by handing the caller to the target."""
+        ...
+
+    async def cancel_transfer(self, agent_id: str, call_id: str) -> None:
+        """End an attended transfer's consultation: the agent is back with the caller."""
+        ...
 
     async def send_dtmf(self, agent_id: str, call_id: str, digits: str) -> None: ...
 

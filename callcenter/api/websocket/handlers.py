@@ -121,6 +121,7 @@ async def transfer(hub: Hub, agent_id: str, request: Request) -> Result:
         queue=request.opt_text("queue"),
         agent=request.opt_text("agent"),
         number=request.opt_text("number"),
+        attended=request.opt_text("mode") == "attended",
     )
     await _control(hub).transfer(agent_id, call_id, target)
     return {"call_id": call_id}
@@ -169,6 +170,8 @@ AGENT: dict[str, Handler] = {
     "hold": _call_op(lambda c, a, i: c.hold(a, i)),
     "resume": _call_op(lambda c, a, i: c.resume(a, i)),
     "transfer": transfer,
+    "transfer_complete": _call_op(lambda c, a, i: c.complete_transfer(a, i)),
+    "transfer_cancel": _call_op(lambda c, a, i: c.cancel_transfer(a, i)),
     "dtmf": dtmf,
     "wrap_up": wrap_up,
     "add_note": add_note,

@@ -32,7 +32,7 @@ from callcenter.api.websocket import screen_pop, views
 from callcenter.api.websocket.control import CallControl
 from callcenter.api.websocket.protocol import PROTOCOL_VERSION, Close, Role
 from callcenter.auth.tokens import Principal, TokenSigner
-from callcenter.calls.events import CallHoldChanged
+from callcenter.calls.events import CallHoldChanged, TransferChanged
 from callcenter.clock import Clock
 from callcenter.ticketing.records import TicketStore
 
@@ -482,6 +482,37 @@ class Hub:
         if live is not None and live.call_id == event.call_id:
             live.held = message if event.held else None
         self._push(session, message)
+
+    def on_transfer_changed(self, event: TransferChanged) -> None:
+        """The EventBus subscriber for the agent's transfers: a `transfer` push at each
+        step, and an unsolicited error when one failed (the caller is back or waiting)."""
+        session = self._sessions.get(event.agent_id) if event.agent_id is not None else None
+        if session is None:
+            return
+        self._push(
+            session,
+            {
+                "type": "transfer",
+                "at": event.at,
+                "call_id": event.call_id,
+                "mode": event.mode,
+                "target": event.target,
+                "state": event.state,
+                "reason": event.reason,
+            },
+        )
+        if event.state == "failed":
+            message = f"the transfer to {event.target} failed ({event.reason})"
+            self._push(
+                session,
+                {
+                    "type": "error",
+                    "id": None,
+                    "code": "transfer_failed",
+                    "message": message,
+                    "call_id": event.call_id,
+                },
+            )
 
     def _answered(self, agent_id: str, call_id: str, queue: str, wait: float | None) -> None:
         session = self._session(agent_id)

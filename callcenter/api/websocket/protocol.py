@@ -111,6 +111,7 @@ REQUESTABLE = Text(choices=frozenset({"available", "paused", "logged_out"}))
 DIGITS = Text(max_length=32, pattern=re.compile(r"[0-9*#A-Da-d]+"))
 NUMBER = Text(max_length=32, pattern=re.compile(r"\+?[0-9]{2,20}"))
 TICKET_STATUS = Text(choices=frozenset({"new", "in_progress", "resolved", "closed"}))
+TRANSFER_MODE = Text(choices=frozenset({"blind", "attended"}))
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,14 @@ AGENT_REQUESTS: dict[str, Spec] = {
     "hangup": _call(),
     "hold": _call(),
     "resume": _call(),
-    "transfer": _call(queue=(NAME, False), agent=(NAME, False), number=(NUMBER, False)),
+    "transfer": _call(
+        queue=(NAME, False),
+        agent=(NAME, False),
+        number=(NUMBER, False),
+        mode=(TRANSFER_MODE, False),
+    ),
+    "transfer_complete": _call(),
+    "transfer_cancel": _call(),
     "dtmf": _call(digits=(DIGITS, True)),
     "wrap_up": _call(
         ticket_id=(Integer(1, 2**31 - 1), False),

@@ -103,6 +103,18 @@
           renderCall();
         }
         break;
+      case "transfer":
+        if (call && call.id === message.call_id) {
+          const over = ["completed", "cancelled", "failed"].includes(message.state);
+          call.transfer = over ? null : { mode: message.mode, target: message.target, state: message.state };
+          renderCall();
+        }
+        CC.toast(
+          message.state === "failed" ? "error" : "ok",
+          "",
+          `${message.mode} transfer to ${message.target}: ${message.state}`,
+        );
+        break;
       case "call_ended":
         if (call && call.id === message.call_id) {
           call.phase = "ended";
@@ -192,7 +204,13 @@
     $("#hangup").disabled = !live;
     $("#hold").disabled = !(live && !call.held);
     $("#resume").disabled = !(live && call.held);
-    $("#transfer").disabled = !live;
+    const transfer = live ? call.transfer : null;
+    $("#transfer").disabled = !live || Boolean(transfer);
+    $("#transfer-complete").disabled = !(transfer && transfer.state === "consulting");
+    $("#transfer-cancel").disabled = !(transfer && transfer.mode === "attended");
+    $("#transfer-status").textContent = transfer
+      ? `${transfer.mode} transfer to ${transfer.target}: ${transfer.state}`
+      : "";
     for (const key of document.querySelectorAll("#keypad button")) key.disabled = !live;
     $("#dtmf-sent").textContent = dtmfSent ? `sent: ${dtmfSent}` : "";
     $("#wrapup-submit").disabled = !afterCallId;
@@ -396,10 +414,14 @@
       const kind = $("#transfer-kind").value;
       const target = $("#transfer-target").value.trim();
       if (!target) return;
-      if (await callRequest("transfer", { [kind]: target })) {
+      const attended = $("#transfer-attended").checked;
+      const fields = attended ? { [kind]: target, mode: "attended" } : { [kind]: target };
+      if (await callRequest("transfer", fields)) {
         CC.toast("ok", "", `transfer to ${kind} ${target} requested`);
       }
     });
+    $("#transfer-complete").addEventListener("click", () => callRequest("transfer_complete"));
+    $("#transfer-cancel").addEventListener("click", () => callRequest("transfer_cancel"));
     $("#wrapup-form").addEventListener("submit", async (event) => {
       event.preventDefault();
       if (!afterCallId) return;

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from callcenter.acd.acd import DEFAULT_PAUSE_REASONS, OFFER_FAILURE_PAUSE_REASON, Acd
+from callcenter.acd.core import CONSULT_PAUSE_REASON
 from callcenter.acd.errors import InvalidTransition
 from callcenter.acd.events import AgentStateChanged
 from callcenter.acd.model import AgentState, OfferFailure, QueueSettings
@@ -88,4 +89,5 @@ def test_system_reasons_work_even_when_not_configured(failure: OfferFailure) -> 
 def test_acd_without_the_option_uses_the_default_list() -> None:
     acd = Acd([QueueSettings(HELPDESK)], ManualClock(), lambda e: None)
 
-    assert acd.pause_reasons == frozenset(DEFAULT_PAUSE_REASONS)
+    # The system's own reasons (offer failures, an attended transfer's consultation) too.
+    assert acd.pause_reasons == frozenset(DEFAULT_PAUSE_REASONS) | {CONSULT_PAUSE_REASON}

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from callcenter.acd import commands
 from callcenter.acd import events as ev
+from callcenter.acd.core import CONSULT_PAUSE_REASON
 from callcenter.acd.errors import InvalidTransition, UnknownQueue
 from callcenter.acd.model import AgentState, CallPhase, OfferFailure, QueueSettings
 from tests.unit.acd.desk import HELPDESK, Desk
@@ -187,3 +189,36 @@ def test_a_call_cannot_be_transferred_to_its_own_agent(desk: Desk) -> None:
     desk.acd.answered("c1")
     with pytest.raises(InvalidTransition):
         desk.acd.transfer_to_agent("c1", "a1")
+
+
+def test_an_agent_reserved_for_a_consultation_is_handed_the_call(desk: Desk) -> None:
+    """Attended transfers: the consulted agent is paused for "consultation" (no call is
+    offered to it meanwhile), and only a reserved transfer may hand it the call."""
+    desk.login("first")
+    desk.acd.enqueue("c1", HELPDESK, "x")
+    desk.acd.answered("c1")
+    desk.login("second")
+    desk.acd.set_agent_state("second", AgentState.PAUSED, CONSULT_PAUSE_REASON)
+    desk.acd.enqueue("c2", HELPDESK, "y")
+    assert desk.acd.call("c2").phase is CallPhase.WAITING  # not offered to "second"
+    with pytest.raises(InvalidTransition):
+        desk.acd.transfer_to_agent("c1", "second")
+
+    commands.decode(commands.encode(commands.TransferToAgent("c1", "second", True))).apply(desk.acd)
+
+    assert desk.offered_to("c1") == "second"
+    desk.acd.answered("c1", "second")
+    assert desk.state("second") is AgentState.ON_CALL
+
+
+def test_a_reserved_transfer_still_needs_the_consultation_pause(desk: Desk) -> None:
+    desk.login("first")
+    desk.acd.enqueue("c1", HELPDESK, "x")
+    desk.acd.answered("c1")
+    desk.login("second")
+    desk.acd.set_agent_state("second", AgentState.PAUSED, "lunch")
+    with pytest.raises(InvalidTransition):
+        desk.acd.transfer_to_agent("c1", "second", reserved=True)
+    assert commands.decode('{"op":"transfer_to_agent","call_id":"c1","agent_id":"a"}') == (
+        commands.TransferToAgent("c1", "a")  # logs written before the field still read
+    )
