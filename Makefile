@@ -90,6 +90,7 @@ bench: venv pjsua2 prompts services
 	$(PY) -m benchmarks.acd_bench
 	$(PY) -m benchmarks.acd_redis_bench
 	$(PY) -m benchmarks.metrics_scrape
+	$(PY) -m benchmarks.ws_audio_bench
 	$(CC) simulate --seed 1 | tail -1
 	$(PY) -m benchmarks.sip_load
 

@@ -31,6 +31,7 @@ from callcenter.api.admin import membership_command
 from callcenter.api.app import build_app
 from callcenter.api.deps import ApiDeps
 from callcenter.api.websocket import Hub, WebSocketConfig
+from callcenter.api.websocket.audio import AUDIO, AudioSource
 from callcenter.auth.tokens import TokenSigner
 from callcenter.calls.acd_memory import AcdMemory
 from callcenter.calls.control import CallFlowControl
@@ -230,6 +231,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         bus.subscribe(CallHoldChanged, hub.on_hold_changed)
         bus.subscribe(TransferChanged, hub.on_transfer_changed)
         app = build_app(ApiDeps(acd_store, store, tokens, registry, clock, health), hub)
+        app[AUDIO] = AudioSource(bridge.browser_audio, service.legs)
         runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await runner.setup()
         try:

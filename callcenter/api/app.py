@@ -10,6 +10,7 @@ from callcenter import console
 from callcenter.api import admin, auth, ops, routes, staffing, websocket
 from callcenter.api.deps import DEPS, DUMMY_PASSWORD_HASH, ApiDeps
 from callcenter.api.errors import error_middleware
+from callcenter.api.websocket import audio as websocket_audio
 from callcenter.auth.passwords import hash_password
 
 #: No API body comes near this; bigger requests get 413 before a handler reads them.
@@ -24,7 +25,14 @@ def build_app(deps: ApiDeps, hub: websocket.Hub | None = None) -> web.Applicatio
     (header or first message) and close with 4401 without one.
     """
     public = frozenset(
-        {ops.healthz, ops.metrics, auth.login, websocket.agent_socket, websocket.supervisor_socket}
+        {
+            ops.healthz,
+            ops.metrics,
+            auth.login,
+            websocket.agent_socket,
+            websocket.supervisor_socket,
+            websocket_audio.audio_socket,
+        }
     )
     public |= console.PUBLIC  # the consoles' static pages carry no data
     app = web.Application(

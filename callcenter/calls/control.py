@@ -6,9 +6,9 @@ events (`CallService`: an offer withdrawn cancels the phone's leg, a completed c
 hangs up its legs, a transferred call leaves its agent and hears music again). Hold and
 resume have no ACD state: they act on the legs, so only the process holding them can.
 
-- `accept` is not supported: the agent's phone answers (its SIP leg is what the ACD
-  waits for), and the bridge has no way to make a phone answer by itself.
-- `send_dtmf` is not supported: the bridge has no command to send tones on a leg.
+- `accept` answers for an agent whose phone is the console (`browser:` endpoint): its
+  browser leg answers, as a phone's leg would. A SIP phone must answer by itself.
+- `send_dtmf` sends the keys on the caller's leg (RFC 4733, else SIP INFO).
 - Transfers to an outside number act on the legs (REFER or a bridged leg, see
   `calls/transfer.py`): only the process holding them can.
 """
@@ -78,6 +78,12 @@ class CallLegsApi(Protocol):
     def cancel_consult(self, call_id: str) -> None: ...
 
     async def complete_consult(self, call_id: str) -> None: ...
+
+    def uses_browser(self, agent_id: str) -> bool: ...
+
+    def answer_in_browser(self, call_id: str, agent_id: str) -> bool: ...
+
+    def send_dtmf(self, call_id: str, digits: str) -> None: ...
 
 
 class TicketNotes(Protocol):
@@ -151,7 +157,14 @@ class CallFlowControl:
     # ----- agent requests ------------------------------------------------------------
 
     async def accept(self, agent_id: str, call_id: str) -> None:
-        raise NotSupported("answer the call on the phone: the console cannot answer for it")
+        call = self._call(call_id)
+        if call.phase is not CallPhase.OFFERED or agent_id not in call.offered_to:
+            raise CallStateError(f"call {call_id!r} is not ringing for {agent_id!r}")
+        if not self._calls.uses_browser(agent_id):
+            raise NotSupported("answer the call on the phone: the console cannot answer for it")
+        if not self._calls.answer_in_browser(call_id, agent_id):
+            raise CallElsewhere(f"call {call_id!r} is handled by another server process")
+        log.info("agent %s accepted call %s in the browser", agent_id, call_id)
 
     async def reject(self, agent_id: str, call_id: str) -> None:
         call = self._call(call_id)
@@ -248,7 +261,8 @@ class CallFlowControl:
         log.info("agent %s cancelled the transfer of call %s", agent_id, call_id)
 
     async def send_dtmf(self, agent_id: str, call_id: str, digits: str) -> None:
-        raise NotSupported("the media bridge cannot send tones on a call yet")
+        self._legs(agent_id, call_id)
+        self._calls.send_dtmf(call_id, digits)
 
     async def submit_wrap_up(self, agent_id: str, call_id: str, form: WrapUpForm) -> int | None:
         self._not_ringing(agent_id, call_id)

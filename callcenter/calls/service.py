@@ -479,6 +479,25 @@ class CallService:
         event = TransferChanged(now, call.call_id, agent_id, kind, target, state, reason)
         self._bus.publish(event)
 
+    def uses_browser(self, agent_id: str) -> bool:
+        """The agent's phone is its console (agent `sip_uri` `browser:...`)."""
+        return self._endpoints.get(agent_id, "").startswith(m.BROWSER_URI_PREFIX)
+
+    def answer_in_browser(self, call_id: str, agent_id: str) -> bool:
+        """The console's accept: answer the browser leg ringing for the agent. Its
+        LegAnswered then takes the answered path a phone's answer takes. False: no such
+        leg here (another process holds the call, or the offer is gone)."""
+        call = self._calls.get(call_id)
+        leg_id = call.offers.get(agent_id) if call is not None and not call.ended else None
+        if leg_id is None or not self.uses_browser(agent_id):
+            return False
+        self._telephony.send(m.Answer(leg_id))
+        return True
+
+    def send_dtmf(self, call_id: str, digits: str) -> None:
+        """Keys from the agent to the caller (an IVR the agent dialled through)."""
+        self._telephony.send(m.SendDtmf(self._calls[call_id].call_id, digits))
+
     def _hold_changed(self, call: HotlineCall) -> None:
         if call.agent_id is not None:
             now = self._clock.now()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from callcenter.settings import SipSettings
 from callcenter.softphone_bridge import messages as m
+from callcenter.softphone_bridge.audio_pipe import BrowserAudio
 
 log = logging.getLogger(__name__)
 
@@ -24,13 +25,19 @@ class SipBridge:
         self._music = music_on_hold
         self._on_event = on_event
         self._thread: object | None = None
+        #: The browser legs' audio, for the consoles' audio sockets.
+        self.browser_audio = BrowserAudio()
 
     async def start(self) -> None:
         # Imported here so that everything else (API, tests of the core) runs without pjsua2.
         from callcenter.softphone_bridge.pjsua_thread import PjsuaThread
 
         thread = PjsuaThread(
-            self._settings, self._music, asyncio.get_running_loop(), self._on_event
+            self._settings,
+            self._music,
+            asyncio.get_running_loop(),
+            self._on_event,
+            self.browser_audio,
         )
         await asyncio.to_thread(thread.start)
         self._thread = thread

@@ -46,9 +46,15 @@ class PlayMusic:
     leg_id: str
 
 
+#: An agent `sip_uri` starting so has no phone: the console is its softphone. A Dial to
+#: it opens a browser leg (a bridge port fed by the console's audio WebSocket) that rings
+#: until an Answer (the console's accept) or a Hangup.
+BROWSER_URI_PREFIX = "browser:"
+
+
 @dataclass(frozen=True)
 class Dial:
-    """Place an outbound leg (an agent's phone)."""
+    """Place an outbound leg (an agent's phone, or a browser leg: BROWSER_URI_PREFIX)."""
 
     leg_id: str
     uri: str
@@ -80,7 +86,27 @@ class Refer:
     uri: str
 
 
-Command = Answer | Progress | PlayPrompt | StopPrompt | PlayMusic | Dial | Connect | Hangup | Refer
+@dataclass(frozen=True)
+class SendDtmf:
+    """Send keys to the leg's far end: RFC 4733 when its SDP has telephone-event, else
+    SIP INFO (application/dtmf-relay)."""
+
+    leg_id: str
+    digits: str
+
+
+Command = (
+    Answer
+    | Progress
+    | PlayPrompt
+    | StopPrompt
+    | PlayMusic
+    | Dial
+    | Connect
+    | Hangup
+    | Refer
+    | SendDtmf
+)
 
 # ----- events (pjsua2 thread -> asyncio) ----------------------------------------------
 

@@ -28,8 +28,10 @@ import pjsua2 as pj
 from callcenter.settings import SipSettings
 from callcenter.softphone_bridge import identity
 from callcenter.softphone_bridge import messages as m
+from callcenter.softphone_bridge.audio_pipe import BrowserAudio
 from callcenter.softphone_bridge.digest import DigestGuard, Verdict
 from callcenter.softphone_bridge.flood import FloodGuard
+from callcenter.softphone_bridge.ws_audio import open_port
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +60,7 @@ class BridgeStartError(RuntimeError):
 @dataclass
 class _Leg:
     leg_id: str
-    call: _Call
+    call: _Call | None  # None: a browser leg, whose audio is a BrowserPort
     inbound: bool
     answered: bool = False
     audio: Any = None  # pj.AudioMedia once media is active
@@ -160,8 +162,10 @@ class PjsuaThread:
         music_on_hold: Path,
         loop: asyncio.AbstractEventLoop,
         on_event: Callable[[m.BridgeEvent], None],
+        browser_audio: BrowserAudio | None = None,
     ) -> None:
         self._settings = settings
+        self.browser_audio = browser_audio or BrowserAudio()
         self._music_path = music_on_hold
         self._loop = loop
         self._on_event = on_event
@@ -479,10 +483,15 @@ class PjsuaThread:
         if leg is None:
             log.debug("command for a leg already gone: %r", command)
             return
-        if isinstance(command, m.Answer):
+        if leg.call is None:
+            if self._browser_command(leg, command):
+                return
+        elif isinstance(command, m.Answer):
             self._respond(leg.call, 200)
         elif isinstance(command, m.Progress):
             self._respond(leg.call, 183)  # PJSIP puts its SDP answer in a 183, not a 180
+        elif isinstance(command, m.SendDtmf):
+            self._send_dtmf(leg.call, command.digits)
         elif isinstance(command, m.PlayPrompt):
             self._serial += 1
             self._want(leg, ("prompt", command.paths, command.tag, self._serial))
@@ -497,7 +506,7 @@ class PjsuaThread:
                 return
             self._want(leg, ("peer", other.leg_id))
             self._want(other, ("peer", leg.leg_id))
-        elif isinstance(command, m.Hangup):
+        elif isinstance(command, m.Hangup) and leg.call is not None:
             op = pj.CallOpParam()
             op.statusCode = command.status_code
             leg.call.hangup(op)
@@ -514,7 +523,7 @@ class PjsuaThread:
         if not isinstance(command, m.Answer):
             return
         leg = self._legs.get(command.leg_id)
-        if leg is None:
+        if leg is None or leg.call is None:
             return
         op = pj.CallOpParam()
         op.statusCode = 500
@@ -525,6 +534,10 @@ class PjsuaThread:
             self._emit(m.LegEnded(leg.leg_id, 500, "could not answer", False, leg.media))
 
     def _dial(self, command: m.Dial) -> None:
+        if command.uri.startswith(m.BROWSER_URI_PREFIX):
+            # Rings on the console (the ACD's offer) until Answer or Hangup.
+            self._legs[command.leg_id] = _Leg(command.leg_id, None, inbound=False)
+            return
         call = _Call(self, self._account)
         call.leg_id = command.leg_id
         leg = _Leg(command.leg_id, call, inbound=False)
@@ -542,6 +555,51 @@ class PjsuaThread:
             self._calls.remove(call)
             self._graveyard.append(call)
             self._emit(m.LegEnded(command.leg_id, 500, "dial failed", False))
+
+    def _send_dtmf(self, call: _Call, digits: str) -> None:
+        param = pj.CallSendDtmfParam()
+        param.digits = digits
+        param.method = pj.PJSUA_DTMF_METHOD_RFC2833
+        try:
+            call.sendDtmf(param)
+        except pj.Error:  # the far end's SDP has no telephone-event
+            param.method = pj.PJSUA_DTMF_METHOD_SIP_INFO
+            call.sendDtmf(param)
+
+    # ----- browser legs (agents whose phone is the console) --------------------------
+
+    def _browser_command(self, leg: _Leg, command: m.Command) -> bool:
+        """Answer and Hangup of a browser leg; False: routed like any leg (Connect...)."""
+        if isinstance(command, m.Answer):
+            if leg.answered:
+                return True
+            # The console accepted: a port joins the bridge, fed by its audio socket.
+            leg.audio = open_port(self.browser_audio.open(leg.leg_id, self._loop))
+            leg.answered = True
+            self._emit(m.LegAnswered(leg.leg_id))
+            self._apply_audio(leg)
+            for other in self._legs.values():
+                if other.wanted == ("peer", leg.leg_id):
+                    other.playing = None
+                    self._apply_audio(other)
+            return True
+        if isinstance(command, m.Hangup):
+            self._end_browser_leg(leg, 200 if leg.answered else command.status_code, "hangup")
+            return True
+        return isinstance(command, m.SendDtmf)  # keys go to the caller's leg, not here
+
+    def _end_browser_leg(self, leg: _Leg, status_code: int, reason: str) -> None:
+        self._silence(leg)
+        for other in self._legs.values():
+            if other.playing == ("peer", leg.leg_id):
+                self._silence(other)  # stops the port's transmission to the other leg
+        self._legs.pop(leg.leg_id, None)
+        if leg.audio is not None:
+            # The last reference goes after this poll: pjsua2 then takes it off the bridge.
+            self._graveyard.append(leg.audio)
+            leg.audio = None
+        self.browser_audio.close(leg.leg_id)
+        self._emit(m.LegEnded(leg.leg_id, status_code, reason, leg.answered, leg.media))
 
     # ----- audio routing -------------------------------------------------------------
 
@@ -699,6 +757,8 @@ class PjsuaThread:
         for leg in list(self._legs.values()):
             if not leg.answered or leg.audio_index is None or leg.held is not None:
                 continue
+            if leg.call is None:
+                continue
             if leg.end_reason is not None:
                 continue  # already hung up, waiting for PJSIP to finish
             try:
@@ -716,7 +776,8 @@ class PjsuaThread:
         leg.end_reason = m.RTP_TIMEOUT_REASON
         self._emit(m.RtpTimedOut(leg.leg_id, round(silent, 1)))
         try:
-            leg.call.hangup(pj.CallOpParam())
+            if leg.call is not None:
+                leg.call.hangup(pj.CallOpParam())
         except pj.Error as exc:
             # Already ending: its DISCONNECTED callback still reports the leg.
             log.warning("hang-up of silent leg %s failed: %s", leg.leg_id, exc.reason)
@@ -779,6 +840,9 @@ class PjsuaThread:
     def _shutdown_calls(self) -> None:
         """BYE to every answered leg, CANCEL or 503 to the others, then wait for PJSIP."""
         for leg in list(self._legs.values()):
+            if leg.call is None:
+                self._end_browser_leg(leg, 503, "shutdown")
+                continue
             op = pj.CallOpParam()
             op.statusCode = 503 if leg.inbound and not leg.answered else 603
             try:

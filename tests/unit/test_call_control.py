@@ -52,6 +52,8 @@ class Rig:
         self.acd = Acd(queues, self.clock, self.bus.publish)
         self.store = LocalAcdStore(self.acd)
         self.phones = Phones()
+        #: Agent -> endpoint; a test may make an agent a browser agent before its offer.
+        self.endpoints = {"alice": "sip:alice@h:1", "bob": "sip:bob@h:2"}
         self.recorder = CallRecorder()
         self.service = CallService(
             acd_store=self.store,
@@ -63,7 +65,7 @@ class Rig:
             flows=load_flows(ROOT / "tests" / "e2e" / "ivr-straight.yaml"),
             policy=CallPolicy(default_region="CN", attach_window_hours=8, default_queue="helpdesk"),
             clock=self.clock,
-            agent_endpoints={"alice": "sip:alice@h:1", "bob": "sip:bob@h:2"},
+            agent_endpoints=self.endpoints,
         )
         self.tickets = Tickets()
         self.control = CallFlowControl(self.service, self.store, self.tickets, self.clock)
@@ -78,7 +80,7 @@ class Rig:
             await asyncio.sleep(0)
         self.bus.publish(m.PromptFinished("caller", "thank_you_for_holding"))
         [dial] = [c for c in self.phones.take() if isinstance(c, m.Dial)]
-        assert dial.uri == "sip:alice@h:1"
+        assert dial.uri == self.endpoints["alice"]
         return dial.leg_id
 
     async def talking(self) -> str:
@@ -187,11 +189,11 @@ async def test_wrap_up_form_and_note_go_to_the_ticket_and_end_the_wrap_up(rig: R
     assert rig.acd.agent("alice").state is AgentState.AVAILABLE
 
 
-async def test_accept_and_dtmf_are_not_supported_and_other_processes_calls(rig: Rig) -> None:
+async def test_accept_is_for_browser_agents_and_other_processes_calls(rig: Rig) -> None:
     await rig.offered_to_alice()
-    with pytest.raises(NotSupported, match="phone"):
+    with pytest.raises(NotSupported, match="phone"):  # alice's SIP phone answers by itself
         await rig.control.accept("alice", "caller")
-    with pytest.raises(NotSupported):
+    with pytest.raises(CallStateError):  # no keys while it rings
         await rig.control.send_dtmf("alice", "caller", "1")
     with pytest.raises(CallStateError):  # a ringing call has no form yet
         await rig.control.add_note("alice", "caller", "x")
@@ -212,3 +214,20 @@ async def test_a_supervisor_moves_a_waiting_call(rig: Rig) -> None:
     await rig.control.move_call("caller", TransferTarget(queue="desk2"), "sue")
     assert rig.acd.call("caller").queue == "desk2"
     assert rig.phones.take() == []  # the caller keeps hearing music
+
+
+async def test_a_browser_agent_accepts_from_the_console_and_sends_keys(rig: Rig) -> None:
+    rig.endpoints["alice"] = "browser:"
+    leg = await rig.offered_to_alice()
+    with pytest.raises(CallStateError):
+        await rig.control.accept("bob", "caller")  # not offered to bob
+    await rig.control.accept("alice", "caller")
+    assert rig.phones.take() == [m.Answer(leg)]  # the browser leg answers
+    rig.bus.publish(m.LegAnswered(leg))  # ... and takes a phone's answered path
+    await asyncio.sleep(0)
+    assert rig.acd.call("caller").phase is CallPhase.CONNECTED
+    assert rig.phones.take() == [m.Connect("caller", leg)]
+    with pytest.raises(CallStateError):
+        await rig.control.accept("alice", "caller")  # answered already
+    await rig.control.send_dtmf("alice", "caller", "5#")
+    assert rig.phones.take() == [m.SendDtmf("caller", "5#")]  # to the caller's leg

@@ -27,6 +27,11 @@ def add_routes(app: web.Application, hub: Hub) -> None:
     app[HUB] = hub
     app.router.add_get(AGENT_PATH, agent_socket, allow_head=False)
     app.router.add_get(SUPERVISOR_PATH, supervisor_socket, allow_head=False)
+    # Imported here: the audio socket module builds on this one (HUB).
+    from callcenter.api.websocket import audio
+
+    app.router.add_get(audio.AUDIO_PATH, audio.audio_socket, allow_head=False)
+    app.on_shutdown.append(audio.close_all)
     app.cleanup_ctx.append(hub.running)
     app.on_shutdown.append(hub.shutdown)
 

@@ -1,7 +1,8 @@
 /* The agent's softphone console over /ws/agent (docs/websocket.md#agent-console-wsagent).
-   The desk phone carries the audio; this page shows the agent's state, the offer with its
-   screen pop, and sends the call-control requests. Every error reply shows as a toast
-   naming its code (`not_supported` for accept and the keypad, which the phone does, and
+   It shows the agent's state, the offer with its screen pop, and sends the call-control
+   requests. A desk phone carries the audio, or, for an agent whose endpoint is the
+   browser, this page does (audio.js over /ws/agent/audio). Every error reply shows as a
+   toast naming its code (`not_supported` for accept when a SIP phone must answer, and
    for every call request on a server without call control). */
 "use strict";
 
@@ -16,6 +17,7 @@
   let afterCallId = null; // the call the wrap-up form and notes apply to
   let dtmfSent = "";
   let callControl = true;
+  const audio = new CCAudio.CallAudio(renderAudio);
 
   const connection = new CC.Connection("/ws/agent", {
     onHello(hello) {
@@ -95,6 +97,7 @@
         call.connectedAt = message.at;
         call.waitSeconds = message.wait_seconds;
         afterCallId = message.call_id;
+        audio.open(connection.token, message.call_id);
         renderCall();
         break;
       case "call_held":
@@ -120,6 +123,7 @@
           call.phase = "ended";
           call.held = false;
           call.ended = { reason: message.reason, cause: message.cause, talk: message.talk_seconds };
+          audio.close();
           renderCall();
         }
         break;
@@ -218,6 +222,14 @@
     $("#wrapup-call").textContent = afterCallId ? `Call ${afterCallId}` : "No call to wrap up.";
     $("#wrapup-timer").hidden = !(agent && agent.state === "wrap_up");
     tick();
+  }
+
+  function renderAudio(view) {
+    const labels = { phone: "on the phone", live: "in this browser" };
+    $("#audio").dataset.status = view.status;
+    $("#audio-status").textContent = labels[view.status] || view.status;
+    $("#audio-sent").textContent = String(view.sent);
+    $("#audio-received").textContent = String(view.received);
   }
 
   function tick() {
@@ -455,6 +467,7 @@
       // Leave no desk available that nobody watches (during a call this is pending).
       if (agent && agent.state !== "logged_out") await connection.request("set_state", { state: "logged_out" });
       connection.stop();
+      audio.close();
       sessionStorage.removeItem(TOKEN_KEY);
       showLogin("");
     });
