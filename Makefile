@@ -86,13 +86,15 @@ cluster-stop:
 cluster-render: venv
 	$(PY) scripts/cluster.py render
 
-bench: venv pjsua2 prompts services
+# The cluster benchmark starts `scripts/cluster.py` clusters of 1, 2 and 4 nodes (Kamailio).
+bench: venv pjsua2 prompts services cluster-packages
 	$(PY) -m benchmarks.acd_bench
 	$(PY) -m benchmarks.acd_redis_bench
 	$(PY) -m benchmarks.metrics_scrape
 	$(PY) -m benchmarks.ws_audio_bench
 	$(CC) simulate --seed 1 | tail -1
 	$(PY) -m benchmarks.sip_load
+	$(PY) -m benchmarks.cluster_bench
 
 clean:
 	rm -rf $(VENV) var

@@ -62,10 +62,17 @@ async def add_agents(server: Server, count: int, port: int) -> list[str]:
             await conn.execute(
                 text(
                     "INSERT INTO agent (username, display_name, password_hash, role, sip_uri,"
-                    " queues, skills, created_at) VALUES (:u, :u, :p, 'agent', :uri,"
-                    " '[\"helpdesk\"]', '{}', CURRENT_TIMESTAMP)"
+                    " skills, created_at) VALUES (:u, :u, :p, 'agent', :uri,"
+                    " '{}', CURRENT_TIMESTAMP)"
                 ),
                 {"u": name, "p": password, "uri": f"sip:{name}@127.0.0.1:{port}"},
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO agent_queue (agent_id, queue, level, penalty)"
+                    " SELECT id, 'helpdesk', 5, 0 FROM agent WHERE username = :u"
+                ),
+                {"u": name},
             )
     await engine.dispose()
     return names

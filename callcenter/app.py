@@ -37,6 +37,7 @@ from callcenter.calls.acd_memory import AcdMemory
 from callcenter.calls.control import CallFlowControl
 from callcenter.calls.events import CallHoldChanged, QueueAnnouncementPlayed, TransferChanged
 from callcenter.calls.recorder import CallRecorder, programming_error
+from callcenter.calls.remote_legs import RemoteLegs
 from callcenter.calls.service import CALLBACK_PROMPT, OVERFLOW_PROMPT, CallPolicy, CallService
 from callcenter.calls.transfer import TransferPolicy
 from callcenter.clock import SystemClock
@@ -218,6 +219,17 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
             log.warning("auth.token_secret is empty: tokens last only as long as this process")
             secret = secrets.token_bytes(32)
         tokens = TokenSigner(secret, settings.auth.token_ttl_seconds, clock)
+        remote_legs = None
+        if isinstance(acd_store, RedisAcdStore):  # hold and resume reach the legs' process
+            remote_legs = RemoteLegs(
+                settings.redis.url or "",
+                settings.redis.key_prefix,
+                acd_store.node_id,
+                acd_store.owner,
+                bus.publish,
+                clock,
+            )
+        call_control = CallFlowControl(service, acd_store, store, clock, remote_legs)
         hub = Hub(
             acd_store=acd_store,
             store=store,
@@ -225,7 +237,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
             clock=clock,
             registry=registry,
             config=WebSocketConfig(allowed_origins=frozenset(settings.http.allowed_origins)),
-            call_control=CallFlowControl(service, acd_store, store, clock),
+            call_control=call_control,
         )
         bus.subscribe(AcdEvent, hub.on_event)
         bus.subscribe(CallHoldChanged, hub.on_hold_changed)
@@ -255,6 +267,9 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         )
         memory_task = asyncio.create_task(memory.run(), name="acd-memory")
         try:
+            if remote_legs is not None:
+                remote_legs.serve(call_control.on_legs_here)
+                await remote_legs.start()
             try:
                 await bridge.start()
             except Exception as exc:
@@ -283,6 +298,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
             memory_task.cancel()
             await asyncio.gather(memory_task, return_exceptions=True)
             await service.close()
+            if remote_legs is not None:
+                await remote_legs.close()
             await acd_store.close()
             for task in reversed(tasks):
                 task.cancel()

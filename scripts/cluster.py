@@ -4,6 +4,7 @@
     scripts/cluster.py render [--check]   docker/generated/ for docker/compose.yaml
     scripts/cluster.py secrets            docker/secrets/ (random, once) for compose.yaml
     scripts/cluster.py start [--nodes N]  a local cluster on loopback (`make cluster`)
+    scripts/cluster.py start-node NAME    starts again one node of it that died
     scripts/cluster.py stop               ends it (`make cluster-stop`)
     scripts/cluster.py status
 
@@ -391,23 +392,7 @@ def start(args: argparse.Namespace) -> int:
     if check.returncode != 0:
         raise SystemExit(f"kamailio rejects {cfg}:\n{check.stderr[-4000:]}")
 
-    # The nodes' shared environment: CALLCENTER_* of ours, then the cluster's.
-    secret_file = directory / "token_secret"
-    if not secret_file.exists():
-        secret_file.write_text(secrets.token_hex(32))
-    base = dict(os.environ)
-    for name, given, default in (
-        ("CALLCENTER_DATABASE_URL", args.database_url, DEFAULT_DATABASE),
-        ("CALLCENTER_REDIS_URL", args.redis_url, DEFAULT_REDIS),
-        ("CALLCENTER_REDIS_KEY_PREFIX", args.redis_key_prefix, "callcenter:cluster"),
-    ):
-        if given:
-            base[name] = given  # an option beats the environment, which beats the default
-        else:
-            base.setdefault(name, default)
-    base.setdefault("CALLCENTER_AUTH_TOKEN_SECRET", secret_file.read_text().strip())
-    base.setdefault("CALLCENTER_PROMPTS_DIRECTORY", str(ROOT / "var" / "prompts"))
-    base.setdefault("CALLCENTER_CONFIG", str(ROOT / "config" / "callcenter.yaml"))
+    base = _shared_env(args, directory)
     _ensure_database(base["CALLCENTER_DATABASE_URL"])
     _callcenter(["db", "upgrade"], base, ROOT)
     if args.demo:
@@ -416,36 +401,9 @@ def start(args: argparse.Namespace) -> int:
     started: list[subprocess.Popen[bytes]] = []
     try:
         for node in cluster.nodes:
-            env = dict(base)
-            env.update(
-                CALLCENTER_SIP_HOST="127.0.0.1",
-                CALLCENTER_SIP_PORT=str(node.sip_port),
-                CALLCENTER_SIP_RTP_PORT=str(node.rtp_port),
-                CALLCENTER_SIP_RTP_PORT_RANGE=str(node.rtp_port_range),
-                CALLCENTER_HTTP_HOST="127.0.0.1",
-                CALLCENTER_HTTP_PORT=str(node.http_port),
-            )
-            log = (directory / f"{node.name}.log").open("ab")
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "callcenter", "serve"],
-                env=env,
-                cwd=ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            log.close()
-            started.append(proc)
-            (directory / f"{node.name}.pid").write_text(f"{proc.pid}\n")
+            started.append(_spawn_node(node, base, directory))
         for node, proc in zip(cluster.nodes, started, strict=True):
-            url = f"http://127.0.0.1:{node.http_port}/healthz"
-            deadline = time.monotonic() + args.timeout
-            while not _healthy(url):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    tail = (directory / f"{node.name}.log").read_text(errors="replace")[-3000:]
-                    raise SystemExit(f"{node.name} did not start:\n{tail}")
-                time.sleep(0.2)
-            print(f"{node.name}: SIP 127.0.0.1:{node.sip_port}, HTTP {url[:-8]}")
+            _wait_healthy(node, proc, directory, args.timeout)
 
         log = (directory / "kamailio.log").open("ab")
         kam = subprocess.Popen(
@@ -471,6 +429,90 @@ def start(args: argparse.Namespace) -> int:
             path.unlink()
         raise
     return 0
+
+
+def start_node(args: argparse.Namespace) -> int:
+    """One node of a running local cluster again, e.g. after it was killed: a new process
+    (a new node id) on the node's ports; Kamailio sends it calls once a probe answers."""
+    cluster = load_cluster(args.cluster)
+    if args.nodes is not None:
+        cluster = with_nodes(cluster, args.nodes)
+    directory: Path = args.dir.resolve()
+    node = next((n for n in cluster.nodes if n.name == args.name), None)
+    if node is None:
+        names = ", ".join(n.name for n in cluster.nodes)
+        raise SystemExit(f"no node {args.name} in {args.cluster} (nodes: {names})")
+    pid = _pids(directory).get(node.name)
+    if pid is not None and _alive(pid):
+        raise SystemExit(f"{node.name} is running (pid {pid})")
+    if not (directory / "token_secret").exists():
+        raise SystemExit(f"no local cluster in {directory} (scripts/cluster.py start)")
+    proc = _spawn_node(node, _shared_env(args, directory), directory)
+    try:
+        _wait_healthy(node, proc, directory, args.timeout)
+    except BaseException:
+        proc.kill()
+        (directory / f"{node.name}.pid").unlink(missing_ok=True)
+        raise
+    return 0
+
+
+def _shared_env(args: argparse.Namespace, directory: Path) -> dict[str, str]:
+    """The nodes' shared environment: CALLCENTER_* of ours, then the cluster's."""
+    secret_file = directory / "token_secret"
+    if not secret_file.exists():
+        secret_file.write_text(secrets.token_hex(32))
+    base = dict(os.environ)
+    for name, given, default in (
+        ("CALLCENTER_DATABASE_URL", args.database_url, DEFAULT_DATABASE),
+        ("CALLCENTER_REDIS_URL", args.redis_url, DEFAULT_REDIS),
+        ("CALLCENTER_REDIS_KEY_PREFIX", args.redis_key_prefix, "callcenter:cluster"),
+    ):
+        if given:
+            base[name] = given  # an option beats the environment, which beats the default
+        else:
+            base.setdefault(name, default)
+    base.setdefault("CALLCENTER_AUTH_TOKEN_SECRET", secret_file.read_text().strip())
+    base.setdefault("CALLCENTER_PROMPTS_DIRECTORY", str(ROOT / "var" / "prompts"))
+    base.setdefault("CALLCENTER_CONFIG", str(ROOT / "config" / "callcenter.yaml"))
+    return base
+
+
+def _spawn_node(node: Node, base: dict[str, str], directory: Path) -> subprocess.Popen[bytes]:
+    env = dict(base)
+    env.update(
+        CALLCENTER_SIP_HOST="127.0.0.1",
+        CALLCENTER_SIP_PORT=str(node.sip_port),
+        CALLCENTER_SIP_RTP_PORT=str(node.rtp_port),
+        CALLCENTER_SIP_RTP_PORT_RANGE=str(node.rtp_port_range),
+        CALLCENTER_HTTP_HOST="127.0.0.1",
+        CALLCENTER_HTTP_PORT=str(node.http_port),
+    )
+    log = (directory / f"{node.name}.log").open("ab")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "callcenter", "serve"],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    log.close()
+    (directory / f"{node.name}.pid").write_text(f"{proc.pid}\n")
+    return proc
+
+
+def _wait_healthy(
+    node: Node, proc: subprocess.Popen[bytes], directory: Path, timeout: float
+) -> None:
+    url = f"http://127.0.0.1:{node.http_port}/healthz"
+    deadline = time.monotonic() + timeout
+    while not _healthy(url):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            tail = (directory / f"{node.name}.log").read_text(errors="replace")[-3000:]
+            raise SystemExit(f"{node.name} did not start:\n{tail}")
+        time.sleep(0.2)
+    print(f"{node.name}: SIP 127.0.0.1:{node.sip_port}, HTTP {url[:-8]}")
 
 
 def stop(args: argparse.Namespace) -> int:
@@ -526,6 +568,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--redis-key-prefix", help="default: callcenter:cluster")
     p.add_argument("--demo", action="store_true", help="load the demo data (callcenter demo load)")
     p.set_defaults(run=start)
+    p = sub.add_parser("start-node", help="start one node of the running cluster again")
+    p.add_argument("name", help="the node's name in the description, e.g. node2")
+    p.add_argument("--nodes", type=int, default=None, help="as given to start")
+    p.add_argument("--database-url", help="as given to start")
+    p.add_argument("--redis-url", help="as given to start")
+    p.add_argument("--redis-key-prefix", help="as given to start")
+    p.set_defaults(run=start_node)
     sub.add_parser("stop", help="stop the local cluster").set_defaults(run=stop)
     sub.add_parser("status", help="show the local cluster's processes").set_defaults(run=status)
     args = parser.parse_args(argv)

@@ -20,6 +20,13 @@ Keys, under `prefix`:
 - `leader`: the process that ticks for all (ring-no-answer, wrap-up end, max wait) and
   ends the calls of processes whose heartbeat expired: their callers' legs died with
   them, so their agents must not stay reserved.
+
+Redis restarted empty: every process reconnects (retrying with a growing pause) and keeps
+its copy; new entries get later ids than any old one, so the readers go on from where
+they were. The leader, finding no snapshot, publishes its own copy as the snapshot at
+once, for processes that join later. A process is judged lost only after its leader has
+held the lease for a whole lease: until then the peers' heartbeats may simply not have
+been written again to the new Redis.
 """
 
 from __future__ import annotations
@@ -47,13 +54,15 @@ log = logging.getLogger(__name__)
 _BATCH = 500
 _READ_BLOCK_MS = 1000
 _RETRY_SECONDS = 0.5
+_RETRY_MAX_SECONDS = 5.0
 
-#: KEYS[1] lease key; ARGV[1] node id, ARGV[2] lease in ms. 1 when the node holds it.
+#: KEYS[1] lease key; ARGV[1] node id, ARGV[2] lease in ms. 2 when the node took the
+#: lease now, 1 when it renewed it, 0 when another holds it.
 _LEASE = """
 local holder = redis.call('GET', KEYS[1])
 if not holder then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 1
+  return 2
 end
 if holder == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
@@ -131,6 +140,31 @@ def _has_legs(call: AcdCall) -> bool:
     return call.callback is None or call.dialing or call.phase is CallPhase.CONNECTED
 
 
+class _Retry:
+    """A pause growing from `_RETRY_SECONDS` to `_RETRY_MAX_SECONDS` while Redis fails,
+    with one warning when it starts failing and one line when it answers again, not a
+    line per try."""
+
+    def __init__(self, what: str) -> None:
+        self._what = what
+        self._pause = 0.0
+        self._since: float | None = None
+
+    async def failed(self, exc: Exception) -> None:
+        loop = asyncio.get_running_loop()
+        if self._since is None:
+            self._since = loop.time()
+            log.warning("%s failed (%s); retrying", self._what, exc)
+        self._pause = min(max(self._pause * 2, _RETRY_SECONDS), _RETRY_MAX_SECONDS)
+        await asyncio.sleep(self._pause)
+
+    def succeeded(self) -> None:
+        if self._since is not None:
+            down = asyncio.get_running_loop().time() - self._since
+            log.warning("%s works again after %.1f s", self._what, down)
+        self._pause, self._since = 0.0, None
+
+
 def new_node_id() -> str:
     """Unique per process run: a restarted process is a new node, so the calls of its
     previous run are recognised as lost, not as its own."""
@@ -166,6 +200,13 @@ class RedisAcdStore:
         self._wake = asyncio.Event()
         self._own = False
         self._leader = False
+        #: When this process last took the lease (loop time): peers are judged lost only
+        #: a lease after it, when every live one has written its heartbeat again.
+        self._leader_since = 0.0
+        #: Whether a snapshot of the shared ACD was seen or written: one missing after
+        #: that means Redis lost its data.
+        self._published = False
+        self.reseeds = 0
         #: Which process holds each call's SIP leg (from the enqueue's entry).
         self._owners: dict[str, str] = {}
         self._tasks: list[asyncio.Task[None]] = []
@@ -195,6 +236,10 @@ class RedisAcdStore:
     def is_leader(self) -> bool:
         return self._leader
 
+    def owner(self, call_id: str) -> str | None:
+        """The process holding `call_id`'s SIP legs, as far as the log tells."""
+        return self._owners.get(call_id)
+
     def submit(self, command: Command) -> asyncio.Future[None]:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._seq += 1
@@ -217,6 +262,7 @@ class RedisAcdStore:
             self._acd.restore_state(json.loads(snapshot["state"]))
             self._owners = json.loads(snapshot.get("owners", "{}"))
             self._last_id = snapshot["id"]
+            self._published = True
         while True:
             start = "-" if self._last_id == "0-0" else f"({self._last_id}"
             entries: Any = await self._redis.xrange(self._key("log"), start, "+", count=5000)
@@ -312,15 +358,16 @@ class RedisAcdStore:
 
     async def _read(self) -> None:
         assert self._redis is not None
+        retry = _Retry("reading the ACD log")
         while not self._closing:
             try:
                 streams: Any = await self._redis.xread(
                     {self._key("log"): self._last_id}, count=1000, block=_READ_BLOCK_MS
                 )
             except (RedisError, OSError) as exc:
-                log.warning("ACD log unreadable (%s); retrying", exc)
-                await asyncio.sleep(_RETRY_SECONDS)
+                await retry.failed(exc)
                 continue
+            retry.succeeded()
             for _, entries in streams:
                 for entry_id, fields in entries:
                     self._apply(entry_id, fields)
@@ -328,6 +375,7 @@ class RedisAcdStore:
     async def _write(self) -> None:
         """Append submitted commands in submission order, many per round trip."""
         assert self._redis is not None
+        retry = _Retry("writing the ACD log")
         while True:
             await self._wake.wait()
             self._wake.clear()
@@ -343,9 +391,9 @@ class RedisAcdStore:
                     # Retried in order; a batch that did land before the error lands
                     # twice, which the commands tolerate (a second enqueue or answer of
                     # the same call is refused, a second hang-up is a no-op).
-                    log.warning("ACD log not writable (%s); retrying", exc)
-                    await asyncio.sleep(_RETRY_SECONDS)
+                    await retry.failed(exc)
                     continue
+                retry.succeeded()
                 del self._outbox[: len(batch)]
 
     # ----- heartbeat, leadership, snapshots, lost processes ------------------------
@@ -360,21 +408,46 @@ class RedisAcdStore:
         snapshot = self._redis.register_script(_SNAPSHOT)
         loop = asyncio.get_running_loop()
         next_snapshot = loop.time() + self._snapshot_seconds
+        retry = _Retry("the ACD heartbeat")
         while True:
             await asyncio.sleep(self._lease_ms / 3000)
             try:
                 await self._beat()
                 keys = [self._key("leader")]
-                self._leader = bool(await lease(keys=keys, args=[self._node_id, self._lease_ms]))
+                held = await lease(keys=keys, args=[self._node_id, self._lease_ms])
+                retry.succeeded()
+                if held == 2:
+                    self._leader_since = loop.time()
+                    log.info("node %s leads the shared ACD", self._node_id)
+                self._leader = bool(held)
                 if not self._leader:
                     continue
-                await self._end_lost_calls()
+                if not await self._redis.exists(self._key("snapshot")):
+                    await self._reseed(snapshot)
+                    next_snapshot = loop.time() + self._snapshot_seconds
+                if loop.time() - self._leader_since >= self._lease_ms / 1000:
+                    await self._end_lost_calls()
                 if loop.time() >= next_snapshot:
                     next_snapshot = loop.time() + self._snapshot_seconds
                     await self.save_snapshot(snapshot)
             except (RedisError, OSError) as exc:
                 self._leader = False
-                log.warning("ACD heartbeat failed (%s); retrying", exc)
+                await retry.failed(exc)
+
+    async def _reseed(self, script: Any) -> None:
+        """No snapshot in Redis: publish this copy as one, so that a process joining now
+        starts from the whole state and not from a log that no longer has its start."""
+        lost = self._published
+        if not await self.save_snapshot(script):
+            return
+        if lost:
+            self.reseeds += 1
+            log.warning(
+                "the shared ACD vanished from Redis (restarted empty?): published this"
+                " node's copy as of log entry %s",
+                self._last_id,
+            )
+        self._published = True
 
     def _forget_ended_calls(self) -> None:
         self._owners = {c: n for c, n in self._owners.items() if self._acd.has_call(c)}
@@ -402,7 +475,9 @@ class RedisAcdStore:
         assert self._redis is not None
         state = json.dumps(self._acd.export_state(), separators=(",", ":"))
         keys = [self._key("snapshot"), self._key("log")]
-        return bool(await self._redis.register_script(_SEED)(keys=keys, args=[state]))
+        seeded = bool(await self._redis.register_script(_SEED)(keys=keys, args=[state]))
+        self._published = self._published or seeded
+        return seeded
 
     async def save_snapshot(self, script: Any = None) -> bool:
         """Store the state as of the last applied entry (taken between two entries)."""
@@ -415,4 +490,6 @@ class RedisAcdStore:
         owners = self._owners
         keys = [self._key("snapshot"), self._key("log")]
         args = [at, json.dumps(state, separators=(",", ":")), json.dumps(owners)]
-        return bool(await script(keys=keys, args=args))
+        saved = bool(await script(keys=keys, args=args))
+        self._published = self._published or saved
+        return saved

@@ -4,7 +4,8 @@ Whatever the ACD decides goes through the ACD store as a command, so that it wor
 any process sharing the ACD: the process holding the call's legs follows the ACD's
 events (`CallService`: an offer withdrawn cancels the phone's leg, a completed call
 hangs up its legs, a transferred call leaves its agent and hears music again). Hold and
-resume have no ACD state: they act on the legs, so only the process holding them can.
+resume have no ACD state: they act on the legs, so only the process holding them can;
+asked elsewhere, they are forwarded to it (`remote_legs.py`) when the ACD is shared.
 
 - `accept` answers for an agent whose phone is the console (`browser:` endpoint): its
   browser leg answers, as a phone's leg would. A SIP phone must answer by itself.
@@ -56,6 +57,12 @@ class NoTicket(CallControlError):
     """The form or the note could not be put on a ticket (no call record, unknown ticket)."""
 
     code = "unknown_ticket"
+
+
+class LegsElsewhere(Protocol):
+    """Runs hold and resume on the process holding a call's legs (`RemoteLegs`)."""
+
+    async def ask(self, op: str, agent_id: str, call_id: str) -> None: ...
 
 
 class CallLegsApi(Protocol):
@@ -115,9 +122,15 @@ class CallFlowControl:
     """`CallControl` for the hub: checks the call's state, then commands the ACD or the legs."""
 
     def __init__(
-        self, calls: CallLegsApi, acd_store: AcdStore, tickets: TicketNotes, clock: Clock
+        self,
+        calls: CallLegsApi,
+        acd_store: AcdStore,
+        tickets: TicketNotes,
+        clock: Clock,
+        elsewhere: LegsElsewhere | None = None,
     ) -> None:
         self._calls = calls
+        self._elsewhere = elsewhere
         self._acd_store = acd_store
         self._acd: Acd = acd_store.acd
         self._tickets = tickets
@@ -181,14 +194,34 @@ class CallFlowControl:
         log.info("agent %s hung up call %s from the console", agent_id, call_id)
 
     async def hold(self, agent_id: str, call_id: str) -> None:
-        if self._legs(agent_id, call_id).held:
-            raise CallStateError(f"call {call_id!r} is on hold already")
-        self._calls.hold(call_id)
+        await self._on_legs("hold", agent_id, call_id)
 
     async def resume(self, agent_id: str, call_id: str) -> None:
-        if not self._legs(agent_id, call_id).held:
-            raise CallStateError(f"call {call_id!r} is not on hold")
-        self._calls.resume(call_id)
+        await self._on_legs("resume", agent_id, call_id)
+
+    async def on_legs_here(self, op: str, agent_id: str, call_id: str) -> None:
+        """Hold or resume on this process's legs only: a request forwarded from another
+        process is never forwarded again."""
+        legs = self._legs(agent_id, call_id)
+        if op == "hold":
+            if legs.held:
+                raise CallStateError(f"call {call_id!r} is on hold already")
+            self._calls.hold(call_id)
+        elif op == "resume":
+            if not legs.held:
+                raise CallStateError(f"call {call_id!r} is not on hold")
+            self._calls.resume(call_id)
+        else:
+            raise NotSupported(f"{op!r} does not act on a call's legs")
+
+    async def _on_legs(self, op: str, agent_id: str, call_id: str) -> None:
+        try:
+            await self.on_legs_here(op, agent_id, call_id)
+        except CallElsewhere:
+            if self._elsewhere is None:
+                raise
+            await self._elsewhere.ask(op, agent_id, call_id)
+            log.info("agent %s: %s of call %s forwarded to its process", agent_id, op, call_id)
 
     async def transfer(self, agent_id: str, call_id: str, target: TransferTarget) -> None:
         self._connected(agent_id, call_id)

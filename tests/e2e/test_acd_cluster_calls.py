@@ -2,11 +2,14 @@
 
 A call that enters one process is offered to an agent made available through the other;
 both show the same queue; killing the process that holds a live call frees its agent
-and closes its record from the survivor, after the lease.
+and closes its record from the survivor, after the lease. An agent whose console is
+connected to the process without the call gets its offer there and controls the call
+from there (hold and resume are forwarded to the process holding the legs).
 """
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import uuid
 from collections.abc import AsyncIterator
@@ -16,6 +19,8 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
+from tests.e2e.test_callback import finished
+from tests.e2e.test_console_call_control import console, ok
 from tests.integration.harness import Server, agent_phone, caller, eventually, metric_value
 from tests.services import fresh_postgres_database, require_redis
 
@@ -115,3 +120,42 @@ async def test_a_killed_process_frees_its_agent_and_its_record_is_closed(
     assert (record["agent"], record["outcome"]) == ("alice", "answered")
     for sipp in (phone, alice):
         await sipp.stop()
+
+
+async def test_a_console_on_the_other_process_controls_the_call(
+    cluster: tuple[Server, Server], tmp_path: Path
+) -> None:
+    a, b = cluster
+    alice_phone = await agent_phone("agent_answer.xml", a.agents["alice"], tmp_path).start()
+    async for alice in console(b, "alice"):  # b holds no leg of the call
+        await ok(alice, "set_state", state="available")
+
+        async def seen_by_a() -> bool:
+            return await a.agent_state("alice") == "available"
+
+        await eventually(seen_by_a, "the process with the call sees alice available", timeout=2)
+        phone = await caller("caller_until_bye.xml", a, tmp_path).start()
+        offer = await alice.expect("offer", timeout=20)
+        call_id = offer["call_id"]
+        await alice.expect("call_connected", timeout=10)
+
+        await ok(alice, "hold", call_id=call_id)  # done by a, on its legs
+        held = await alice.expect("call_held", timeout=5)
+        assert (held["call_id"], held["held"]) == (call_id, True)
+        error = await alice.request("hold", call_id=call_id)  # a's refusal, passed back
+        assert (error["type"], error["code"]) == ("error", "invalid_call_state"), error
+        await asyncio.sleep(3)  # the caller hears music meanwhile
+        await ok(alice, "resume", call_id=call_id)
+        assert (await alice.expect("call_held", timeout=5))["held"] is False
+        await ok(alice, "hangup", call_id=call_id)
+        ended = await alice.expect("call_ended", timeout=10)
+        assert (ended["call_id"], ended["reason"]) == (call_id, "completed")
+        await finished(phone, alice_phone)  # both legs got BYE from a
+
+    async def recorded() -> dict[str, Any] | None:
+        calls = [c for c in await b.calls() if c["ended_at"] is not None and c["media"]]
+        return calls[0] if calls else None
+
+    record = await eventually(recorded, "the call's record is complete")
+    assert (record["id"], record["outcome"], record["agent"]) == (call_id, "answered", "alice")
+    assert record["media"]["caller_music_ms"] >= 2500, record["media"]  # the hold

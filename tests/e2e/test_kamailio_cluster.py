@@ -3,7 +3,8 @@
 `scripts/cluster.py start` brings up Kamailio and the nodes (one Redis, one PostgreSQL)
 on free loopback ports; SIPp callers dial Kamailio, which spreads the calls over both
 nodes. After one node is SIGKILLed, Kamailio's OPTIONS probes mark it down and every new
-call goes to the survivor and is answered.
+call goes to the survivor and is answered; started again (`scripts/cluster.py
+start-node`), it answers the probes and takes calls again.
 """
 
 from __future__ import annotations
@@ -65,6 +66,8 @@ class LocalCluster:
     nodes: dict[str, Server]
     directory: Path
     agents: dict[str, int]
+    script_args: list[str]
+    env: dict[str, str]
 
     def pid(self, name: str) -> int:
         return int((self.directory / f"{name}.pid").read_text())
@@ -132,7 +135,7 @@ async def local_cluster(tmp_path: Path) -> AsyncIterator[LocalCluster]:
         )
         common = ["--cluster", str(cluster_file), "--dir", str(directory)]
         cluster = LocalCluster(
-            description["kamailio"]["sip_port"], nodes, directory, dict(first.agents)
+            description["kamailio"]["sip_port"], nodes, directory, dict(first.agents), common, env
         )
         try:
             started = run_script(*common, "start", "--nodes", "2", env=env)
@@ -208,4 +211,20 @@ async def test_kamailio_spreads_calls_and_skips_a_dead_node(
         return done if len(done) == 5 else None
 
     records = await eventually(all_records, "the five call records are complete")
+    assert {(r["agent"], r["outcome"]) for r in records} == {("alice", "answered")}
+
+    # Started again, node2 rejoins the shared ACD as a new node and, once a probe of
+    # Kamailio's is answered, takes its share of the calls again.
+    restarted = run_script(*cluster.script_args, "start-node", "node2", env=cluster.env)
+    assert restarted.returncode == 0, restarted.stdout + restarted.stderr + cluster.logs()
+    await asyncio.sleep(PROBE_SECONDS + 2)
+    hit = await answered_calls(cluster, tmp_path, node1, 2)
+    assert "node2" in hit, [*hit, cluster.kamailio_log()[-3000:]]
+    assert await offered(node2) == hit.count("node2")
+
+    async def seven_records() -> list[dict[str, Any]] | None:
+        done = [c for c in await node2.calls() if c["ended_at"] is not None]
+        return done if len(done) == 7 else None
+
+    records = await eventually(seven_records, "the seven call records are complete")
     assert {(r["agent"], r["outcome"]) for r in records} == {("alice", "answered")}

@@ -302,3 +302,43 @@ async def test_a_callback_being_dialled_by_a_lost_process_is_tried_again(redis_n
     call = survivor.acd.call("cb")  # a failed dial: the callback waits for its next try
     assert call.phase is CallPhase.WAITING and not call.dialing
     assert survivor.of(ev.CallbackFailed)
+
+
+async def test_after_redis_lost_its_data_the_leader_publishes_its_copy_and_calls_stay(
+    redis_nodes: Any,
+) -> None:
+    a = await redis_nodes(lease_seconds=0.6)
+    assert isinstance(a.store, RedisAcdStore) and await a.store.seed()  # the cluster's start
+    b = await redis_nodes(lease_seconds=0.6)
+    await _available(a, "alice", "bob")
+    await a.store.submit(c.Enqueue("call-a", "helpdesk", "+8613800000001"))
+    await b.store.submit(c.Enqueue("call-b", "helpdesk", "+8613800000002"))
+    await b.store.submit(c.Answered("call-b"))
+    await _settle(a, b)
+    talker = a.acd.call("call-b").agent_id
+    assert talker is not None
+    client = aioredis.from_url(redis_nodes.url, decode_responses=True)
+    keys = [k async for k in client.scan_iter(f"{redis_nodes.prefix}:*")]
+    await client.delete(*keys)  # what a restart of a Redis without persistence leaves
+
+    snapshot: dict[str, str] = {}
+    for _ in range(50):
+        await asyncio.sleep(0.1)
+        snapshot = await client.hgetall(f"{redis_nodes.prefix}:snapshot")
+        if snapshot:
+            break
+    assert snapshot, "no process published the shared ACD again"
+    assert set(json.loads(snapshot["owners"])) == {"call-a", "call-b"}
+    await asyncio.sleep(3 * 0.6)  # beyond a lease: had a live peer been judged lost…
+    await client.aclose()
+    for node in (a, b):  # …its calls would have ended
+        assert node.acd.call("call-a").phase is CallPhase.OFFERED
+        assert node.acd.call("call-b").phase is CallPhase.CONNECTED
+    assert sum(n.store.reseeds for n in (a, b) if isinstance(n.store, RedisAcdStore)) == 1
+    # The log goes on in the new stream, and a process joining now gets the whole state.
+    await a.store.submit(c.Hangup("call-b"))
+    await _settle(a, b)
+    late = await redis_nodes(lease_seconds=0.6)
+    await _settle(a, b, late)
+    assert late.acd.export_state() == a.acd.export_state() == b.acd.export_state()
+    assert late.acd.agent(talker).state is AgentState.WRAP_UP
