@@ -54,6 +54,7 @@ from callcenter.metrics.ticket_metrics import TicketMetrics
 from callcenter.settings import Settings
 from callcenter.softphone_bridge import messages as m
 from callcenter.softphone_bridge.bridge import SipBridge
+from callcenter.ticketing.knowledge import SqlKnowledgeBase
 from callcenter.ticketing.records import CallOutcome, Role
 from callcenter.ticketing.sla_monitor import LiveSlaMonitor, SlaEvent, sla_setup
 from callcenter.ticketing.store import SqlTicketStore, open_store
@@ -230,6 +231,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
                 clock,
             )
         call_control = CallFlowControl(service, acd_store, store, clock, remote_legs)
+        kb = SqlKnowledgeBase(store)
         hub = Hub(
             acd_store=acd_store,
             store=store,
@@ -238,11 +240,13 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
             registry=registry,
             config=WebSocketConfig(allowed_origins=frozenset(settings.http.allowed_origins)),
             call_control=call_control,
+            kb=kb,
         )
         bus.subscribe(AcdEvent, hub.on_event)
         bus.subscribe(CallHoldChanged, hub.on_hold_changed)
         bus.subscribe(TransferChanged, hub.on_transfer_changed)
-        app = build_app(ApiDeps(acd_store, store, tokens, registry, clock, health), hub)
+        deps = ApiDeps(acd_store, store, tokens, registry, clock, health, kb)
+        app = build_app(deps, hub)
         app[AUDIO] = AudioSource(bridge.browser_audio, service.legs)
         runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await runner.setup()

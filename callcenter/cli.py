@@ -1,4 +1,4 @@
-"""The `callcenter` command: serve, db upgrade, demo load, prompts build.
+"""The `callcenter` command: serve, db upgrade, demo load, import, prompts build.
 
 Configuration problems print one line and exit 2; no traceback reaches the operator.
 """
@@ -16,6 +16,7 @@ from callcenter.ivr import cli as ivr_cli
 from callcenter.metrics import staffing_cli
 from callcenter.settings import ConfigError, Settings, load_settings
 from callcenter.simulator import cli as simulator_cli
+from callcenter.ticketing import import_cli
 
 EXIT_CONFIG = 2
 
@@ -37,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
         dest="action", required=True
     )
     demo.add_parser("load", help="load Demo Corp, its employees, devices and agents (idempotent)")
+    import_cli.add_commands(commands)
     prompts = commands.add_parser("prompts", help="IVR prompts").add_subparsers(
         dest="action", required=True
     )
@@ -88,6 +90,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         if args.command == "demo":
             return asyncio.run(_load_demo(settings))
+        if args.command == "import":
+            return import_cli.run(args, settings)
         if args.command == "prompts":
             made = build_prompts(settings.prompts.catalogue, settings.prompts.directory)
             print(f"{made} prompts built in {settings.prompts.directory}")

@@ -6,7 +6,7 @@ import re
 from typing import Annotated, Literal, TypeVar
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from callcenter.api.errors import ApiError
 from callcenter.ticketing.records import DEFAULT_LEVEL, MAX_LEVEL, MAX_PENALTY, MIN_LEVEL
@@ -57,6 +57,43 @@ class SkillsBody(_Body):
     skills: dict[Name, Level] = Field(max_length=MAX_ENTRIES)
 
 
+#: Knowledge-base text: surrounding blanks are dropped, nothing blank is accepted.
+ArticleTitle = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+]
+ArticleText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)
+]
+Category = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+TargetNames = Annotated[list[ArticleTitle], Field(max_length=MAX_ENTRIES)]
+
+
+class ArticleBody(_Body):
+    """A new knowledge-base article."""
+
+    title: ArticleTitle
+    body: ArticleText
+    category: Category
+    models: TargetNames = []
+    software: TargetNames = []
+
+
+class ArticlePatchBody(_Body):
+    """The fields of an article to change; the ones left out stay as they are."""
+
+    title: ArticleTitle | None = None
+    body: ArticleText | None = None
+    category: Category | None = None
+    models: TargetNames | None = None
+    software: TargetNames | None = None
+
+
+class ArticleUseBody(_Body):
+    """The ticket an article solved."""
+
+    ticket_id: int = Field(ge=1, le=2**31 - 1)
+
+
 async def parse_body(request: web.Request, model: type[M], *, optional: bool = False) -> M:
     """The body as `model`; `optional`: an empty body is the model's defaults."""
     raw = await request.read()
@@ -65,15 +102,17 @@ async def parse_body(request: web.Request, model: type[M], *, optional: bool = F
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:
-        raise ApiError(400, "invalid_body", _first_problem(exc)) from None
+        where, message = _first_problem(exc)
+        raise ApiError(400, "invalid_body", message, field=where) from None
 
 
-def _first_problem(exc: ValidationError) -> str:
+def _first_problem(exc: ValidationError) -> tuple[str, str]:
+    """The field at fault (dotted path; "body" for the whole) and a message naming it."""
     error = exc.errors(include_url=False, include_input=False)[0]
     if error["type"] == "json_invalid":
-        return "body: not valid JSON"
+        return "body", "body: not valid JSON"
     where = ".".join(str(part) for part in error["loc"]) or "body"
-    return f"{where}: {error['msg']}"
+    return where, f"{where}: {error['msg']}"
 
 
 def int_param(request: web.Request, name: str, default: int, minimum: int, maximum: int) -> int:
@@ -83,7 +122,10 @@ def int_param(request: web.Request, name: str, default: int, minimum: int, maxim
         return default
     if not _DIGITS.fullmatch(raw) or not minimum <= int(raw) <= maximum:
         raise ApiError(
-            400, "invalid_query", f"{name}: must be an integer from {minimum} to {maximum}"
+            400,
+            "invalid_query",
+            f"{name}: must be an integer from {minimum} to {maximum}",
+            field=name,
         )
     return int(raw)
 
@@ -91,7 +133,7 @@ def int_param(request: web.Request, name: str, default: int, minimum: int, maxim
 def required_param(request: web.Request, name: str) -> str:
     value = request.query.get(name, "")
     if not value:
-        raise ApiError(400, "invalid_query", f"{name}: required")
+        raise ApiError(400, "invalid_query", f"{name}: required", field=name)
     return value
 
 
@@ -99,5 +141,5 @@ def id_param(request: web.Request, name: str) -> int:
     """A numeric id from the path; non-numeric is a bad request, not a missing resource."""
     raw = request.match_info[name]
     if not _DIGITS.fullmatch(raw):
-        raise ApiError(400, "invalid_path", f"{name}: must be a non-negative integer")
+        raise ApiError(400, "invalid_path", f"{name}: must be a non-negative integer", field=name)
     return int(raw)

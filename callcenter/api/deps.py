@@ -12,6 +12,7 @@ from callcenter.acd.acd import Acd
 from callcenter.acd_store import AcdStore
 from callcenter.auth.tokens import Principal, TokenSigner
 from callcenter.clock import Clock
+from callcenter.ticketing.knowledge import SqlKnowledgeBase
 from callcenter.ticketing.records import TicketStore
 
 
@@ -24,6 +25,8 @@ class ApiDeps:
     clock: Clock
     #: True once the process serves calls; /healthz answers 503 until then.
     ready: Callable[[], bool]
+    #: The knowledge base; None: its routes answer 503.
+    kb: SqlKnowledgeBase | None = None
 
     @property
     def acd(self) -> Acd:

@@ -7,6 +7,7 @@ from typing import Any
 
 from callcenter.acd.acd import Acd
 from callcenter.acd.model import Agent
+from callcenter.ticketing.knowledge import Article, Suggestion
 from callcenter.ticketing.records import (
     AcdEventEntry,
     AgentAccount,
@@ -155,4 +156,35 @@ def ticket_view(ticket: Ticket) -> dict[str, Any]:
         "created_at": iso(ticket.created_at),
         "updated_at": iso(ticket.updated_at),
         "call_ids": list(ticket.call_ids),
+    }
+
+
+def article_view(article: Article, score: float | None = None) -> dict[str, Any]:
+    """An article; `score` (relevance, higher is better) only in search results."""
+    view: dict[str, Any] = {
+        "id": article.id,
+        "title": article.title,
+        "body": article.body,
+        "category": article.category,
+        "models": list(article.models),
+        "software": list(article.software),
+        "use_count": article.use_count,
+        "author": article.author,
+        "created_at": iso(article.created_at),
+        "updated_at": iso(article.updated_at),
+    }
+    if score is not None:
+        view["score"] = score
+    return view
+
+
+def suggestion_view(suggestion: Suggestion) -> dict[str, Any]:
+    """What a console lists: enough to pick an article and open it by id."""
+    article = suggestion.article
+    return {
+        "id": article.id,
+        "title": article.title,
+        "category": article.category,
+        "use_count": article.use_count,
+        "reason": suggestion.reason,
     }

@@ -111,6 +111,7 @@ class TicketNotes(Protocol):
         device_asset_tag: str | None = None,
         description: str | None = None,
         first_contact_resolved: bool | None = None,
+        kb_article_id: int | None = None,
     ) -> int: ...
 
     async def add_ticket_note(
@@ -314,10 +315,11 @@ class CallFlowControl:
                 device_asset_tag=form.device_asset_tag,
                 description=form.description,
                 first_contact_resolved=form.first_contact_resolved,
+                kb_article_id=form.kb_article_id,
             )
         except LookupError as exc:
             raise NoTicket(str(exc).strip("'\"")) from exc
-        except ValueError as exc:  # an unknown device, a status move the workflow refuses
+        except ValueError as exc:  # an unknown device or article, a move the workflow refuses
             raise CallControlError(str(exc), "invalid_field") from exc
         agent = self._acd.agent(agent_id)
         if agent.state is AgentState.WRAP_UP and agent.call_id == call_id:

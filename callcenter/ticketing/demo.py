@@ -1,4 +1,5 @@
-"""A small client company to try the desk with: employees, their devices, three agents.
+"""A small client company to try the desk with: employees, their devices, three agents,
+and a few knowledge-base articles for those devices.
 
 Names follow the case study's naming standard (user `zhangsanKJC`, device `KJC-COM-0001`,
 asset number `0000COM0001`). Loading is idempotent: each row is keyed by its unique name
@@ -9,13 +10,14 @@ Phone numbers are typed the way people write them, exercising normalisation.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from callcenter.auth.passwords import hash_password
 from callcenter.ticketing import models
+from callcenter.ticketing.knowledge import set_targets
 from callcenter.ticketing.phone import normalise
 from callcenter.ticketing.records import Role
 from callcenter.ticketing.store import SqlTicketStore
@@ -182,6 +184,56 @@ AGENTS = (
 )
 
 
+@dataclass(frozen=True)
+class _Article:
+    title: str
+    body: str
+    category: str
+    models: tuple[str, ...] = ()
+    software: tuple[str, ...] = ()
+
+
+ARTICLES = (
+    _Article(
+        "Printer shows a paper jam but no paper is stuck",
+        "Open the rear access door and the toner door, take out the toner cartridge and look "
+        "for torn scraps in the roller. Close every door firmly: an open door sensor is often "
+        "reported as a jam. Power the printer off and on.",
+        "printing",
+        models=("LaserJet Pro M404dn", "ECOSYS M2540dn"),
+    ),
+    _Article(
+        "Cannot print: the print queue is stuck",
+        "Restart the Print Spooler service (services.msc), delete the stuck jobs from the "
+        "queue and print a test page. If the printer is offline, check its network cable.",
+        "printing",
+        software=("Windows 10", "Windows 11"),
+    ),
+    _Article(
+        "ThinkPad does not charge or turn on",
+        "Disconnect the charger, hold the power button for 15 seconds, reconnect the charger "
+        "and wait for the LED. A pinhole reset on the bottom cover resets the battery.",
+        "hardware",
+        models=("ThinkPad T14 Gen 3",),
+    ),
+    _Article(
+        "Outlook asks for the password again and again",
+        "Remove the saved credentials from Windows Credential Manager, restart Outlook and "
+        "sign in once. Check that the account is not locked in the directory.",
+        "accounts",
+        software=("Outlook",),
+    ),
+    _Article(
+        "Desktop is slow after starting up",
+        "Open Task Manager, sort by CPU and disk, and disable the start-up programs the user "
+        "does not need. Check the free disk space and run the vendor's diagnostics.",
+        "hardware",
+        models=("ThinkCentre M920t", "OptiPlex 7010"),
+        software=("Windows 10",),
+    ),
+)
+
+
 def years_after(day: date, years: int) -> date:
     """The same calendar day `years` later (or earlier); 29 February becomes the 28th."""
     try:
@@ -285,6 +337,25 @@ async def _load(session: AsyncSession, today: date) -> int:
                 )
             )
             added += 1
+
+    for article_spec in ARTICLES:
+        exists = await session.scalar(
+            select(models.KbArticle.id).where(models.KbArticle.title == article_spec.title)
+        )
+        if exists is None:
+            written = datetime.combine(today, time(), tzinfo=UTC)
+            article = models.KbArticle(
+                title=article_spec.title,
+                body=article_spec.body,
+                category=article_spec.category,
+                author="sue",
+                use_count=0,
+                created_at=written,
+                updated_at=written,
+            )
+            set_targets(article, article_spec.models, article_spec.software)
+            session.add(article)
+            added += 1 + len(article.targets)
     return added
 
 

@@ -151,6 +151,8 @@ class Device(Base):
     owner_employee_id: Mapped[int | None] = mapped_column(
         ForeignKey("employee.id", ondelete="SET NULL"), index=True
     )
+    #: Where it stands (building, room), as the asset survey recorded it.
+    location: Mapped[str | None] = mapped_column(String(200))
 
 
 class Agent(Base):
@@ -392,3 +394,84 @@ class AcdSnapshot(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     saved_at: Mapped[datetime]
     state: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class KbArticle(Base):
+    """A knowledge-base article: how to solve one kind of problem.
+
+    Its full-text index is the database's own and lives outside these models (see
+    `SEARCH_OBJECTS`): an FTS5 table kept by triggers on SQLite, a generated `tsvector`
+    column with a GIN index on PostgreSQL; migration 0005 creates the one that fits.
+    """
+
+    __tablename__ = "kb_article"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(64), index=True)
+    #: The device models and software names it applies to, space-joined: what the
+    #: full-text index sees of `targets` (kept by the knowledge base when it writes).
+    applies_text: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
+    #: Tickets it solved (`kb_article_use` rows), counted once per ticket.
+    use_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    author: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    targets: Mapped[list[KbArticleTarget]] = relationship(
+        lazy="raise",
+        order_by="(KbArticleTarget.kind, KbArticleTarget.name)",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+
+class KbArticleTarget(Base):
+    """A device model (`kind` "model") or software name ("software") an article applies to."""
+
+    __tablename__ = "kb_article_target"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("kb_article.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    #: `name` in lower case: suggestions match a device's model whatever its case.
+    name_key: Mapped[str] = mapped_column(String(200), index=True)
+
+
+class KbArticleUse(Base):
+    """The article solved the ticket: one row, and one count, per ticket."""
+
+    __tablename__ = "kb_article_use"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("kb_article.id", ondelete="CASCADE"), primary_key=True
+    )
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("ticket.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    used_at: Mapped[datetime]
+
+
+#: Database objects of the full-text index that migration 0005 creates per dialect and the
+#: models do not describe; schema comparisons leave them out (`in_models`).
+SEARCH_OBJECTS = frozenset(
+    {
+        # SQLite: the FTS5 table and its shadow tables.
+        "kb_article_fts",
+        "kb_article_fts_data",
+        "kb_article_fts_idx",
+        "kb_article_fts_docsize",
+        "kb_article_fts_config",
+        # PostgreSQL: the generated column and its index.
+        "search_vector",
+        "ix_kb_article_search_vector",
+    }
+)
+
+
+def in_models(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Alembic's `include_name` hook: False for the per-dialect full-text objects."""
+    return name not in SEARCH_OBJECTS

@@ -28,6 +28,7 @@ from sqlalchemy.orm import selectinload
 
 from callcenter.ticketing import models
 from callcenter.ticketing.calendar import WEEKDAYS, BusinessCalendar
+from callcenter.ticketing.knowledge import count_use
 from callcenter.ticketing.phone import normalise
 from callcenter.ticketing.records import (
     MAX_LEVEL,
@@ -491,6 +492,7 @@ class SqlTicketStore:
         device_asset_tag: str | None = None,
         description: str | None = None,
         first_contact_resolved: bool | None = None,
+        kb_article_id: int | None = None,
     ) -> int:
         """Record an agent's after-call form on the call's ticket; returns the ticket id.
 
@@ -501,8 +503,15 @@ class SqlTicketStore:
         agent's first-contact verdict replace the ticket's; `description` is appended as a
         dated, signed entry. Every change lands in the audit trail, and a status move takes
         the SLA clocks along. Unknown call or ticket: LookupError; unknown device: ValueError.
+
+        `kb_article_id`: the knowledge-base article that solved it, counted once per ticket
+        (`knowledge.count_use`); only with a resolving status (resolved, closed), and an
+        unknown article is a ValueError.
         """
         actor = Actor(author, WorkflowRole.AGENT)
+        solved = status in (TicketStatus.RESOLVED, TicketStatus.CLOSED)
+        if kb_article_id is not None and not solved:
+            raise ValueError("kb_article_id: only with the status resolved or closed")
         async with self.write_transaction() as session:
             ticket = await self._ticket_of_call(session, call_id, ticket_id, now)
             old = TicketStatus(ticket.status)
@@ -539,11 +548,19 @@ class SqlTicketStore:
             if description and description.strip():
                 _append_entry(ticket, now, author, "wrap-up", description)
                 entries.append(AuditEntry(ticket.id, now, author, "description", None, "appended"))
+            if kb_article_id is not None:
+                entries.append(
+                    AuditEntry(ticket.id, now, author, "kb_article", None, str(kb_article_id))
+                )
             session.add_all(audit_rows(entries))
             ticket.updated_at = now
             ticket.version += 1
             await session.flush()
             result = ticket.id
+            if kb_article_id is not None:
+                if await session.get(models.KbArticle, kb_article_id) is None:
+                    raise ValueError(f"no knowledge-base article {kb_article_id}")
+                await count_use(session, kb_article_id, result, now)
         if status is not None and status is not old:
             await self.follow_ticket_status(result, Status(old.value), Status(status.value), now)
         return result

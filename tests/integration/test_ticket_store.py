@@ -84,7 +84,12 @@ async def _count(store: SqlTicketStore, model: Any) -> int:
 
 def _diff(connection: Connection, metadata: MetaData) -> list[Any]:
     context = MigrationContext.configure(
-        connection, opts={"compare_type": True, "compare_server_default": True}
+        connection,
+        opts={
+            "compare_type": True,
+            "compare_server_default": True,
+            "include_name": models.in_models,
+        },
     )
     return list(compare_metadata(context, metadata))
 
@@ -144,6 +149,8 @@ async def test_demo_load_is_idempotent_and_complete(store: SqlTicketStore) -> No
         models.EmployeePhone,
         models.Device,
         models.Agent,
+        models.KbArticle,
+        models.KbArticleTarget,
     ]
     added = await load_demo(store, today=today)
     counts = [await _count(store, table) for table in tables]

@@ -38,6 +38,7 @@ from callcenter.api.websocket import (
 from callcenter.auth.tokens import TokenSigner
 from callcenter.clock import ManualClock
 from callcenter.events import EventBus
+from callcenter.ticketing.knowledge import SqlKnowledgeBase
 from callcenter.ticketing.records import Employee, Role, TicketStore
 from callcenter.ticketing.store import SqlTicketStore
 
@@ -344,6 +345,7 @@ async def make_desk(
             registry=registry,
             config=WebSocketConfig(**settings),
             call_control=control,
+            kb=SqlKnowledgeBase(store),
         )
         bus.subscribe(ev.AcdEvent, hub.on_event)
         deps = ApiDeps(LocalAcdStore(acd), store, tokens, registry, clock, lambda: True)
@@ -557,7 +559,10 @@ CALL_REQUESTS: list[tuple[str, dict[str, Any]]] = [
     ("transfer", {"agent": "bob"}),
     ("transfer", {"number": "+862088881002"}),
     ("dtmf", {"digits": "12#"}),
-    ("wrap_up", {"subject": "printer jam", "priority": 3, "status": "resolved"}),
+    (
+        "wrap_up",
+        {"subject": "printer jam", "priority": 3, "status": "resolved", "kb_article_id": 4},
+    ),
     ("add_note", {"text": "asked to restart"}),
     ("transfer", {"agent": "bob", "mode": "attended"}),
     ("transfer_complete", {}),
@@ -590,7 +595,7 @@ async def test_call_requests_reach_the_call_control(make_desk: MakeDesk) -> None
     assert control.calls[7][3] == TransferTarget(number="+862088881002")
     assert control.calls[8][3] == "12#"
     form = control.calls[9][3]
-    assert form == WrapUpForm(subject="printer jam", priority=3, status="resolved")
+    assert form == WrapUpForm(subject="printer jam", priority=3, status="resolved", kb_article_id=4)
     assert control.calls[11][3] == TransferTarget(agent="bob", attended=True)
 
     control.refuse = CallControlError("the phone is gone", code="leg_gone")
@@ -670,6 +675,7 @@ async def test_an_agent_cannot_act_on_another_agents_call(make_desk: MakeDesk) -
             1,
         ),
         ('{"type": "transfer_complete", "id": 1}', "invalid_field", 1),
+        ('{"type": "wrap_up", "id": 1, "call_id": "c1", "kb_article_id": 0}', "invalid_field", 1),
     ],
 )
 async def test_malformed_messages_get_an_error_and_the_connection_stays(
@@ -730,6 +736,12 @@ async def test_an_offer_pops_the_callers_details(desk: Desk) -> None:
     warranty = {d["name"]: d["warranty"] for d in pop["devices"]}
     assert warranty == {"KJC-COM-0001": "in", "KJC-PRN-0001": "out"}
     assert all(t["status"] in ("new", "in_progress") for t in pop["open_tickets"])
+    # Articles for his ThinkCentre and his LaserJet (the demo's), most used first.
+    assert {s["title"] for s in pop["kb_suggestions"]} == {
+        "Printer shows a paper jam but no paper is stuck",
+        "Desktop is slow after starting up",
+    }
+    assert {s["reason"] for s in pop["kb_suggestions"]} == {"model"}
     states = [m["state"] for m in console.pushes if m["type"] == "state"]
     assert states == ["available", "offered"]
     console.pushes.clear()
@@ -760,6 +772,7 @@ async def test_an_unknown_caller_gets_an_empty_screen_pop(desk: Desk) -> None:
     assert offer["screen_pop"]["matches"] == 0
     assert offer["screen_pop"]["employee"] is None
     assert offer["screen_pop"]["devices"] == []
+    assert offer["screen_pop"]["kb_suggestions"] == []
 
 
 async def test_a_slow_lookup_does_not_hold_the_offer_back(

@@ -180,12 +180,15 @@ async def test_wrap_up_form_and_note_go_to_the_ticket_and_end_the_wrap_up(rig: R
     await rig.talking()
     assert await rig.control.add_note("alice", "caller", "printer on fire") == 7
     await rig.control.hangup("alice", "caller")
-    form = WrapUpForm(category="printer", status="resolved", resolution="new toner")
+    form = WrapUpForm(
+        category="printer", status="resolved", resolution="new toner", kb_article_id=3
+    )
     assert await rig.control.submit_wrap_up("alice", "caller", form) == 7
     assert rig.tickets.notes == [("caller", "printer on fire", "alice")]
     [(call_id, saved)] = rig.tickets.forms
     assert call_id == "caller" and saved["author"] == "alice"
     assert saved["status"] is TicketStatus.RESOLVED and saved["category"] == "printer"
+    assert saved["kb_article_id"] == 3
     assert rig.acd.agent("alice").state is AgentState.AVAILABLE
 
 

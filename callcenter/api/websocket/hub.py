@@ -34,6 +34,7 @@ from callcenter.api.websocket.protocol import PROTOCOL_VERSION, Close, Role
 from callcenter.auth.tokens import Principal, TokenSigner
 from callcenter.calls.events import CallHoldChanged, TransferChanged
 from callcenter.clock import Clock
+from callcenter.ticketing.knowledge import SqlKnowledgeBase
 from callcenter.ticketing.records import TicketStore
 
 log = logging.getLogger(__name__)
@@ -167,6 +168,7 @@ class Hub:
         registry: CollectorRegistry,
         config: WebSocketConfig | None = None,
         call_control: CallControl | None = None,
+        kb: SqlKnowledgeBase | None = None,
     ) -> None:
         self.acd_store = acd_store
         self.acd: Acd = acd_store.acd
@@ -175,6 +177,8 @@ class Hub:
         self.clock = clock
         self.config = config or WebSocketConfig()
         self.call_control = call_control
+        #: Suggests articles in the screen pop; None: the pop has none.
+        self.kb = kb
         self._sessions: dict[str, AgentSession] = {}
         self._supervisors: set[Connection] = set()
         self._counted: set[Connection] = set()
@@ -432,7 +436,7 @@ class Hub:
     async def _lookup(self, live: LiveCall, number: str, now: float) -> dict[str, Any]:
         try:
             pop = await asyncio.wait_for(
-                screen_pop.lookup(self.store, number, now),
+                screen_pop.lookup(self.store, number, now, self.kb),
                 self.config.screen_pop_deadline_seconds,
             )
         except Exception as exc:

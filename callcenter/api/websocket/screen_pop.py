@@ -1,4 +1,5 @@
-"""The screen pop: who is calling, their devices and tickets, read from the ticket store.
+"""The screen pop: who is calling, their devices and tickets, read from the ticket store,
+and the knowledge-base articles for their devices.
 
 The lookup is I/O and may be slow; the hub bounds how long an offer waits for it.
 """
@@ -9,7 +10,8 @@ import asyncio
 from datetime import UTC, date, datetime
 from typing import Any
 
-from callcenter.api.views import iso
+from callcenter.api.views import iso, suggestion_view
+from callcenter.ticketing.knowledge import SqlKnowledgeBase
 from callcenter.ticketing.records import (
     OPEN_TICKET_STATUSES,
     Device,
@@ -19,6 +21,8 @@ from callcenter.ticketing.records import (
 
 #: Closed (resolved or closed) tickets shown besides every open one.
 RECENT_CLOSED = 5
+#: Knowledge-base articles suggested for the caller's devices.
+KB_SUGGESTIONS = 3
 
 
 def warranty(device: Device, today: date) -> str:
@@ -31,8 +35,11 @@ def today_of(now: float) -> date:
     return datetime.fromtimestamp(now, UTC).date()
 
 
-async def lookup(store: TicketStore, caller: str, now: float) -> dict[str, Any]:
-    """The screen pop of `caller` (E.164): the employee if exactly one has the number."""
+async def lookup(
+    store: TicketStore, caller: str, now: float, kb: SqlKnowledgeBase | None = None
+) -> dict[str, Any]:
+    """The screen pop of `caller` (E.164): the employee if exactly one has the number;
+    with `kb`, the most used articles for the models of their devices."""
     found = await store.find_employees_by_phone(caller)
     pop: dict[str, Any] = {
         "caller": caller,
@@ -41,12 +48,15 @@ async def lookup(store: TicketStore, caller: str, now: float) -> dict[str, Any]:
         "devices": [],
         "open_tickets": [],
         "recent_closed_tickets": [],
+        "kb_suggestions": [],
     }
     if len(found) != 1:
         return pop
     employee = found[0]
-    devices, tickets = await asyncio.gather(
-        store.devices_of(employee.id), store.tickets_of(employee.username)
+    devices, tickets, suggestions = await asyncio.gather(
+        store.devices_of(employee.id),
+        store.tickets_of(employee.username),
+        kb.suggest_for_employee(employee.id, KB_SUGGESTIONS) if kb is not None else _none(),
     )
     today = today_of(now)
     pop["employee"] = {
@@ -76,7 +86,12 @@ async def lookup(store: TicketStore, caller: str, now: float) -> dict[str, Any]:
     )
     pop["open_tickets"] = [_ticket(t) for t in open_tickets]
     pop["recent_closed_tickets"] = [_ticket(t) for t in closed[:RECENT_CLOSED]]
+    pop["kb_suggestions"] = [suggestion_view(s) for s in suggestions]
     return pop
+
+
+async def _none() -> list[Any]:
+    return []
 
 
 def _aware(moment: datetime) -> datetime:

@@ -14,13 +14,15 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from callcenter.ticketing.models import Base
+from callcenter.ticketing.models import Base, in_models
 
 target_metadata = Base.metadata
 
 
 def _run_on(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata)
+    context.configure(
+        connection=connection, target_metadata=target_metadata, include_name=in_models
+    )
     with context.begin_transaction():
         context.run_migrations()
 
