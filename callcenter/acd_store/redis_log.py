@@ -145,8 +145,9 @@ class _Retry:
     with one warning when it starts failing and one line when it answers again, not a
     line per try."""
 
-    def __init__(self, what: str) -> None:
+    def __init__(self, what: str, max_pause: float = _RETRY_MAX_SECONDS) -> None:
         self._what = what
+        self._max_pause = max_pause
         self._pause = 0.0
         self._since: float | None = None
 
@@ -155,7 +156,7 @@ class _Retry:
         if self._since is None:
             self._since = loop.time()
             log.warning("%s failed (%s); retrying", self._what, exc)
-        self._pause = min(max(self._pause * 2, _RETRY_SECONDS), _RETRY_MAX_SECONDS)
+        self._pause = min(max(self._pause * 2, _RETRY_SECONDS), self._max_pause)
         await asyncio.sleep(self._pause)
 
     def succeeded(self) -> None:
@@ -408,7 +409,9 @@ class RedisAcdStore:
         snapshot = self._redis.register_script(_SNAPSHOT)
         loop = asyncio.get_running_loop()
         next_snapshot = loop.time() + self._snapshot_seconds
-        retry = _Retry("the ACD heartbeat")
+        # The heartbeat must be back within a lease of Redis answering again: a leader
+        # judges peers lost one lease after it (re)took the lease, so this pause stays short.
+        retry = _Retry("the ACD heartbeat", max_pause=self._lease_ms / 3000)
         while True:
             await asyncio.sleep(self._lease_ms / 3000)
             try:
