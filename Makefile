@@ -92,6 +92,7 @@ bench: venv pjsua2 prompts services cluster-packages
 	$(PY) -m benchmarks.acd_redis_bench
 	$(PY) -m benchmarks.metrics_scrape
 	$(PY) -m benchmarks.ws_audio_bench
+	$(PY) -m benchmarks.ws_bench
 	$(CC) simulate --seed 1 | tail -1
 	$(PY) -m benchmarks.sip_load
 	$(PY) -m benchmarks.cluster_bench
