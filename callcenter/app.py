@@ -31,7 +31,7 @@ from callcenter.api.admin import membership_command
 from callcenter.api.app import build_app
 from callcenter.api.deps import ApiDeps
 from callcenter.api.websocket import Hub, WebSocketConfig
-from callcenter.api.websocket.audio import AUDIO, AudioSource
+from callcenter.api.websocket.audio import AUDIO, AudioSource, audio_ws_url
 from callcenter.auth.tokens import TokenSigner
 from callcenter.calls.acd_memory import AcdMemory
 from callcenter.calls.control import CallFlowControl
@@ -41,6 +41,7 @@ from callcenter.calls.remote_legs import RemoteLegs
 from callcenter.calls.service import CALLBACK_PROMPT, OVERFLOW_PROMPT, CallPolicy, CallService
 from callcenter.calls.transfer import TransferPolicy
 from callcenter.clock import SystemClock
+from callcenter.console import PEER_AUDIO
 from callcenter.events import EventBus
 from callcenter.ivr.announcements import announcement_prompts
 from callcenter.ivr.events import IvrFinished
@@ -221,7 +222,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
             secret = secrets.token_bytes(32)
         tokens = TokenSigner(secret, settings.auth.token_ttl_seconds, clock)
         remote_legs = None
-        if isinstance(acd_store, RedisAcdStore):  # hold and resume reach the legs' process
+        if isinstance(acd_store, RedisAcdStore):  # hold, resume, accept, DTMF reach the legs
             remote_legs = RemoteLegs(
                 settings.redis.url or "",
                 settings.redis.key_prefix,
@@ -231,6 +232,18 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
                 clock,
             )
         call_control = CallFlowControl(service, acd_store, store, clock, remote_legs)
+        own_url = settings.http.base_url()
+
+        def audio_url(agent_id: str, call_id: str) -> str | None:
+            """A browser agent's call audio is on the process holding the call's legs."""
+            if not service.uses_browser(agent_id):
+                return None
+            if isinstance(acd_store, RedisAcdStore):
+                base = acd_store.public_url(call_id)
+            else:
+                base = own_url
+            return audio_ws_url(base) if base else None
+
         kb = SqlKnowledgeBase(store)
         hub = Hub(
             acd_store=acd_store,
@@ -241,6 +254,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
             config=WebSocketConfig(allowed_origins=frozenset(settings.http.allowed_origins)),
             call_control=call_control,
             kb=kb,
+            audio_url=audio_url,
         )
         bus.subscribe(AcdEvent, hub.on_event)
         bus.subscribe(CallHoldChanged, hub.on_hold_changed)
@@ -248,6 +262,9 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         deps = ApiDeps(acd_store, store, tokens, registry, clock, health, kb)
         app = build_app(deps, hub)
         app[AUDIO] = AudioSource(bridge.browser_audio, service.legs)
+        if isinstance(acd_store, RedisAcdStore):
+            shared_store = acd_store
+            app[PEER_AUDIO] = lambda: {audio_ws_url(u) for u in shared_store.public_urls()}
         runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await runner.setup()
         try:
@@ -336,6 +353,7 @@ async def _start_acd_store(settings: Settings, clock: SystemClock, bus: EventBus
         prefix=settings.redis.key_prefix,
         lease_seconds=settings.redis.lease_seconds,
         snapshot_seconds=settings.redis.snapshot_seconds,
+        public_url=settings.http.base_url(),
     )
     try:
         await redis_store.start()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import socket
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -221,6 +222,19 @@ class HttpSettings(_Section):
     #: Browser origins the consoles' WebSockets accept (scheme://host[:port]); a client
     #: without an Origin header (a program) is judged by its token alone.
     allowed_origins: list[str] = Field(default_factory=list)
+    #: Where browsers reach this process (scheme://host[:port], no path): in a cluster a
+    #: console on another node opens a call's audio here. Empty: http://host:port (this
+    #: machine's name when host is a wildcard address).
+    public_url: str = Field("", pattern=r"^$|^https?://[^/?#\s]+$")
+
+    def base_url(self) -> str:
+        """`public_url`, or the one derived from where this process listens."""
+        if self.public_url:
+            return self.public_url
+        host = self.host if self.host not in ("0.0.0.0", "::", "") else socket.gethostname()
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
 
 
 class DatabaseSettings(_Section):

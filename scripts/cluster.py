@@ -44,6 +44,8 @@ GENERATED = DOCKER / "generated"
 ALGORITHMS = {"round_robin": "4", "call_id_hash": "0"}
 DEFAULT_DATABASE = "postgresql+asyncpg://postgres@127.0.0.1:5432/callcenter_cluster"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/1"
+#: The host browsers reach the compose nodes' published HTTP ports on.
+DOCKER_PUBLIC_HOST = "localhost"
 
 
 @dataclass(frozen=True)
@@ -167,19 +169,46 @@ def prometheus_yml(cluster: Cluster) -> str:
     )
 
 
+def public_url(node: Node, host: str) -> str:
+    """The node's http.public_url: a browser agent's console, on whichever node, opens
+    the audio of the calls this node holds there."""
+    return f"http://{host}:{node.http_port}"
+
+
+def with_console_origins(settings: dict[str, Any], cluster: Cluster, hosts: list[str]) -> None:
+    """Every node's console may open every node's audio socket: each node accepts the
+    origins of all (lists can't be env)."""
+    origins = list(settings["http"].get("allowed_origins") or [])
+    for node in cluster.nodes:
+        for host in hosts:
+            if public_url(node, host) not in origins:
+                origins.append(public_url(node, host))
+    settings["http"]["allowed_origins"] = origins
+
+
 def node_settings(cluster: Cluster) -> str:
-    """config/callcenter.yaml with Kamailio's address as the only trunk (lists can't be env)."""
+    """config/callcenter.yaml with Kamailio's address as the only trunk and the nodes'
+    consoles as allowed origins (lists can't be env)."""
     settings: dict[str, Any] = yaml.safe_load((ROOT / "config" / "callcenter.yaml").read_text())
     settings["sip"]["trunks"] = [
         {"name": "kamailio", "networks": [f"{cluster.kamailio_address}/32"]}
     ]
+    with_console_origins(settings, cluster, [DOCKER_PUBLIC_HOST])
     header = (
         "# Settings of the nodes of docker/compose.yaml: config/callcenter.yaml with\n"
-        "# Kamailio's address as the only SIP trunk. Per-node values and secrets come from\n"
-        "# the environment (compose.yaml, CALLCENTER_*).\n"
+        "# Kamailio's address as the only SIP trunk and every node's console origin\n"
+        "# allowed on every node. Per-node values and secrets come from the environment\n"
+        "# (compose.yaml, CALLCENTER_*).\n"
         "# RENDERED by `scripts/cluster.py render` from docker/cluster.yaml: do not edit.\n"
     )
     return header + yaml.safe_dump(settings, sort_keys=False)
+
+
+def local_settings(cluster: Cluster) -> str:
+    """config/callcenter.yaml with every local node's console origin allowed."""
+    settings: dict[str, Any] = yaml.safe_load((ROOT / "config" / "callcenter.yaml").read_text())
+    with_console_origins(settings, cluster, ["127.0.0.1", "localhost"])
+    return yaml.safe_dump(settings, sort_keys=False)
 
 
 def docker_files(cluster: Cluster) -> dict[Path, str]:
@@ -392,6 +421,7 @@ def start(args: argparse.Namespace) -> int:
     if check.returncode != 0:
         raise SystemExit(f"kamailio rejects {cfg}:\n{check.stderr[-4000:]}")
 
+    (directory / "callcenter.yaml").write_text(local_settings(cluster))
     base = _shared_env(args, directory)
     _ensure_database(base["CALLCENTER_DATABASE_URL"])
     _callcenter(["db", "upgrade"], base, ROOT)
@@ -474,7 +504,9 @@ def _shared_env(args: argparse.Namespace, directory: Path) -> dict[str, str]:
             base.setdefault(name, default)
     base.setdefault("CALLCENTER_AUTH_TOKEN_SECRET", secret_file.read_text().strip())
     base.setdefault("CALLCENTER_PROMPTS_DIRECTORY", str(ROOT / "var" / "prompts"))
-    base.setdefault("CALLCENTER_CONFIG", str(ROOT / "config" / "callcenter.yaml"))
+    local = directory / "callcenter.yaml"  # config/callcenter.yaml with the nodes' origins
+    config = local if local.exists() else ROOT / "config" / "callcenter.yaml"
+    base.setdefault("CALLCENTER_CONFIG", str(config))
     return base
 
 
@@ -487,6 +519,7 @@ def _spawn_node(node: Node, base: dict[str, str], directory: Path) -> subprocess
         CALLCENTER_SIP_RTP_PORT_RANGE=str(node.rtp_port_range),
         CALLCENTER_HTTP_HOST="127.0.0.1",
         CALLCENTER_HTTP_PORT=str(node.http_port),
+        CALLCENTER_HTTP_PUBLIC_URL=public_url(node, "127.0.0.1"),
     )
     log = (directory / f"{node.name}.log").open("ab")
     proc = subprocess.Popen(

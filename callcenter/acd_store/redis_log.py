@@ -11,11 +11,14 @@ in Lua, where this keeps one, the pure ACD the tests and the simulator run.
 Keys, under `prefix`:
 
 - `log`: the stream; an entry is the submitting process (`n`), its sequence number
-  (`s`) and the command (`c`, JSON of `callcenter.acd.commands`).
-- `snapshot`: a hash with the ACD's state after the entry `id`, and which process
-  owns which call's SIP leg (`owners`). A process joining loads it and then reads the
-  log after `id`. Written every `snapshot_seconds` by the leader, which trims the log
-  to the snapshot before it (a joiner that read the older one still finds its entries).
+  (`s`), the command (`c`, JSON of `callcenter.acd.commands`) and where browsers reach
+  the submitting process (`u`, its `http.public_url`; a console on another process
+  opens the audio of this process's calls there).
+- `snapshot`: a hash with the ACD's state after the entry `id`, which process owns
+  which call's SIP leg (`owners`) and the processes' public URLs (`urls`). A process
+  joining loads it and then reads the log after `id`. Written every `snapshot_seconds`
+  by the leader, which trims the log to the snapshot before it (a joiner that read the
+  older one still finds its entries).
 - `node:<id>`: a process's heartbeat, expiring after `lease_seconds`.
 - `leader`: the process that ticks for all (ring-no-answer, wrap-up end, max wait) and
   ends the calls of processes whose heartbeat expired: their callers' legs died with
@@ -71,7 +74,8 @@ end
 return 0
 """
 
-#: KEYS[1] snapshot hash, KEYS[2] log; ARGV[1] entry id, ARGV[2] state, ARGV[3] owners.
+#: KEYS[1] snapshot hash, KEYS[2] log; ARGV[1] entry id, ARGV[2] state, ARGV[3] owners,
+#: ARGV[4] the processes' public URLs.
 #: Only a newer snapshot replaces the stored one; the log keeps the entries after the
 #: snapshot it replaces.
 _SNAPSHOT = """
@@ -85,7 +89,7 @@ local current = redis.call('HGET', KEYS[1], 'id')
 if current and not newer(ARGV[1], current) then
   return 0
 end
-redis.call('HSET', KEYS[1], 'id', ARGV[1], 'state', ARGV[2], 'owners', ARGV[3])
+redis.call('HSET', KEYS[1], 'id', ARGV[1], 'state', ARGV[2], 'owners', ARGV[3], 'urls', ARGV[4])
 if current then
   redis.call('XTRIM', KEYS[2], 'MINID', current)
 end
@@ -187,12 +191,16 @@ class RedisAcdStore:
         lease_seconds: float = 5.0,
         snapshot_seconds: float = 30.0,
         node_id: str | None = None,
+        public_url: str = "",
     ) -> None:
         self._acd, self._clock, self._url = acd, clock, url
         self._prefix = prefix
         self._lease_ms = int(lease_seconds * 1000)
         self._snapshot_seconds = snapshot_seconds
         self._node_id = node_id or new_node_id()
+        self._public_url = public_url
+        #: Where browsers reach each process (from the `u` of its log entries).
+        self._urls: dict[str, str] = {self._node_id: public_url} if public_url else {}
         self._redis: aioredis.Redis | None = None
         self._last_id = "0-0"
         self._seq = 0
@@ -241,6 +249,16 @@ class RedisAcdStore:
         """The process holding `call_id`'s SIP legs, as far as the log tells."""
         return self._owners.get(call_id)
 
+    def public_urls(self) -> set[str]:
+        """Where browsers reach the processes seen in the log (this one included)."""
+        return set(self._urls.values())
+
+    def public_url(self, call_id: str) -> str | None:
+        """Where browsers reach the process holding `call_id`'s legs (its
+        `http.public_url`); None when the log does not tell."""
+        owner = self._owners.get(call_id)
+        return self._urls.get(owner) if owner is not None else None
+
     def submit(self, command: Command) -> asyncio.Future[None]:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._seq += 1
@@ -262,6 +280,7 @@ class RedisAcdStore:
         if snapshot:
             self._acd.restore_state(json.loads(snapshot["state"]))
             self._owners = json.loads(snapshot.get("owners", "{}"))
+            self._urls = {**json.loads(snapshot.get("urls", "{}")), **self._urls}
             self._last_id = snapshot["id"]
             self._published = True
         while True:
@@ -319,6 +338,8 @@ class RedisAcdStore:
     def _apply(self, entry_id: str, fields: dict[str, str]) -> None:
         node = fields.get("n", "")
         own = node == self._node_id
+        if fields.get("u"):
+            self._urls[node] = fields["u"]
         future = self._waiting.pop(int(fields.get("s", 0)), None) if own else None
         error: Exception | None = None
         try:
@@ -330,6 +351,12 @@ class RedisAcdStore:
             self._clock.pin(entry_time(entry_id))
             self._own = own
             self._ending_lost = isinstance(command, EndCalls)
+            # The owner is known while the command applies: its events (an offer made
+            # at once, a callback connected) already name where the call's legs are.
+            claimed = self._claimed(command)
+            before = self._owners.get(claimed) if claimed is not None else None
+            if claimed is not None:
+                self._owners[claimed] = node
             try:
                 command.apply(self._acd)
             except AcdError as exc:  # the ACD's refusal, the same on every copy
@@ -340,15 +367,11 @@ class RedisAcdStore:
             finally:
                 self._own = self._ending_lost = False
                 self._clock.unpin()
-            if isinstance(command, Enqueue) and error is None:
-                self._owners[command.call_id] = node
-            elif isinstance(command, Answered) and error is None:
-                call = (
-                    self._acd.call(command.call_id) if self._acd.has_call(command.call_id) else None
-                )
-                if call is not None and call.callback is not None:
-                    # The process whose agent leg took a callback dials its callee.
-                    self._owners[command.call_id] = node
+            if claimed is not None and error is not None:
+                if before is None:
+                    self._owners.pop(claimed, None)
+                else:
+                    self._owners[claimed] = before
         self._last_id = entry_id
         self.applied += 1
         if future is not None and not future.done():
@@ -356,6 +379,15 @@ class RedisAcdStore:
                 future.set_result(None)
             else:
                 future.set_exception(error)
+
+    def _claimed(self, command: Command) -> str | None:
+        """The call whose legs the entry's process holds from this command on: the one
+        it enqueues, or the callback its agent's leg took (its process dials the callee)."""
+        if isinstance(command, Enqueue):
+            return command.call_id
+        if not isinstance(command, Answered) or not self._acd.has_call(command.call_id):
+            return None
+        return command.call_id if self._acd.call(command.call_id).callback is not None else None
 
     async def _read(self) -> None:
         assert self._redis is not None
@@ -385,6 +417,8 @@ class RedisAcdStore:
                 pipe = self._redis.pipeline(transaction=False)
                 for seq, command in batch:
                     fields = {"n": self._node_id, "s": str(seq), "c": encode(command)}
+                    if self._public_url:
+                        fields["u"] = self._public_url
                     pipe.xadd(self._key("log"), fields)  # type: ignore[arg-type]
                 try:
                     await pipe.execute()
@@ -491,8 +525,9 @@ class RedisAcdStore:
         state, at = self._acd.export_state(), self._last_id
         self._forget_ended_calls()
         owners = self._owners
+        urls = {n: u for n, u in self._urls.items() if n in set(owners.values())}
         keys = [self._key("snapshot"), self._key("log")]
-        args = [at, json.dumps(state, separators=(",", ":")), json.dumps(owners)]
+        args = [at, json.dumps(state, separators=(",", ":")), json.dumps(owners), json.dumps(urls)]
         saved = bool(await script(keys=keys, args=args))
         self._published = self._published or saved
         return saved

@@ -3,9 +3,10 @@
 Whatever the ACD decides goes through the ACD store as a command, so that it works from
 any process sharing the ACD: the process holding the call's legs follows the ACD's
 events (`CallService`: an offer withdrawn cancels the phone's leg, a completed call
-hangs up its legs, a transferred call leaves its agent and hears music again). Hold and
-resume have no ACD state: they act on the legs, so only the process holding them can;
-asked elsewhere, they are forwarded to it (`remote_legs.py`) when the ACD is shared.
+hangs up its legs, a transferred call leaves its agent and hears music again). Hold,
+resume, accept and DTMF have no ACD state: they act on the legs, so only the process
+holding them can; asked elsewhere, they are forwarded to it (`remote_legs.py`) when the
+ACD is shared.
 
 - `accept` answers for an agent whose phone is the console (`browser:` endpoint): its
   browser leg answers, as a phone's leg would. A SIP phone must answer by itself.
@@ -60,9 +61,10 @@ class NoTicket(CallControlError):
 
 
 class LegsElsewhere(Protocol):
-    """Runs hold and resume on the process holding a call's legs (`RemoteLegs`)."""
+    """Runs hold, resume, accept and DTMF on the process holding a call's legs
+    (`RemoteLegs`)."""
 
-    async def ask(self, op: str, agent_id: str, call_id: str) -> None: ...
+    async def ask(self, op: str, agent_id: str, call_id: str, arg: str = "") -> None: ...
 
 
 class CallLegsApi(Protocol):
@@ -171,6 +173,9 @@ class CallFlowControl:
     # ----- agent requests ------------------------------------------------------------
 
     async def accept(self, agent_id: str, call_id: str) -> None:
+        await self._on_legs("accept", agent_id, call_id)
+
+    def _accept_here(self, agent_id: str, call_id: str) -> None:
         call = self._call(call_id)
         if call.phase is not CallPhase.OFFERED or agent_id not in call.offered_to:
             raise CallStateError(f"call {call_id!r} is not ringing for {agent_id!r}")
@@ -200,11 +205,16 @@ class CallFlowControl:
     async def resume(self, agent_id: str, call_id: str) -> None:
         await self._on_legs("resume", agent_id, call_id)
 
-    async def on_legs_here(self, op: str, agent_id: str, call_id: str) -> None:
-        """Hold or resume on this process's legs only: a request forwarded from another
-        process is never forwarded again."""
+    async def on_legs_here(self, op: str, agent_id: str, call_id: str, arg: str = "") -> None:
+        """Hold, resume, accept or DTMF (`arg`: the digits) on this process's legs only:
+        a request forwarded from another process is never forwarded again."""
+        if op == "accept":
+            self._accept_here(agent_id, call_id)
+            return
         legs = self._legs(agent_id, call_id)
-        if op == "hold":
+        if op == "dtmf":
+            self._calls.send_dtmf(call_id, arg)
+        elif op == "hold":
             if legs.held:
                 raise CallStateError(f"call {call_id!r} is on hold already")
             self._calls.hold(call_id)
@@ -215,13 +225,13 @@ class CallFlowControl:
         else:
             raise NotSupported(f"{op!r} does not act on a call's legs")
 
-    async def _on_legs(self, op: str, agent_id: str, call_id: str) -> None:
+    async def _on_legs(self, op: str, agent_id: str, call_id: str, arg: str = "") -> None:
         try:
-            await self.on_legs_here(op, agent_id, call_id)
+            await self.on_legs_here(op, agent_id, call_id, arg)
         except CallElsewhere:
             if self._elsewhere is None:
                 raise
-            await self._elsewhere.ask(op, agent_id, call_id)
+            await self._elsewhere.ask(op, agent_id, call_id, arg)
             log.info("agent %s: %s of call %s forwarded to its process", agent_id, op, call_id)
 
     async def transfer(self, agent_id: str, call_id: str, target: TransferTarget) -> None:
@@ -295,8 +305,7 @@ class CallFlowControl:
         log.info("agent %s cancelled the transfer of call %s", agent_id, call_id)
 
     async def send_dtmf(self, agent_id: str, call_id: str, digits: str) -> None:
-        self._legs(agent_id, call_id)
-        self._calls.send_dtmf(call_id, digits)
+        await self._on_legs("dtmf", agent_id, call_id, digits)
 
     async def submit_wrap_up(self, agent_id: str, call_id: str, form: WrapUpForm) -> int | None:
         self._not_ringing(agent_id, call_id)

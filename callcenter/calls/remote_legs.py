@@ -1,15 +1,17 @@
-"""Hold and resume asked on one process for a call whose SIP legs another process holds.
+"""Requests on a call's SIP legs asked on one process while another process holds them.
 
 Everything else a console asks goes to the shared ACD as a command, which the process
-holding the legs follows. Hold and resume act on the legs and have no ACD state, so the
+holding the legs follows. Hold, resume, a browser agent's accept (it answers the
+browser leg ringing there) and DTMF act on the legs and have no ACD state, so the
 request itself travels: it is published on the owning process's Redis channel
 (`<prefix>:legs:<node id>`), that process runs it on its legs as if its own console had
 asked, and pushes the outcome (nothing, or the refusal's code and message) on a list
 the asking process waits on (`<prefix>:legs-reply:<request id>`, expiring).
 A request nobody receives (the owner is gone) or nobody answers within `timeout` is
-refused with `call_elsewhere`, as before this existed. Once the owner did it, the asking
-process publishes `CallHoldChanged` on its own bus, so the consoles connected to it
-(where the agent asked) learn the hold as they would for a call of their own process.
+refused with `call_elsewhere`, as before this existed. Once the owner did a hold or a
+resume, the asking process publishes `CallHoldChanged` on its own bus, so the consoles
+connected to it (where the agent asked) learn the hold as they would for a call of their
+own process; an accept shows as the ACD's answer, as for a call of their own process.
 """
 
 from __future__ import annotations
@@ -32,9 +34,10 @@ from .events import CallHoldChanged
 
 log = logging.getLogger(__name__)
 
-#: Runs a forwarded request on this process's legs: (op, agent id, call id).
-Handler = Callable[[str, str, str], Awaitable[None]]
-OPS = ("hold", "resume")
+#: Runs a forwarded request on this process's legs: (op, agent id, call id, argument:
+#: the digits of a `dtmf`, else "").
+Handler = Callable[[str, str, str, str], Awaitable[None]]
+OPS = ("hold", "resume", "accept", "dtmf")
 _REPLY_TTL_SECONDS = 30
 _RETRY_SECONDS = 1.0
 
@@ -80,14 +83,14 @@ class RemoteLegs:
 
     # ----- asking --------------------------------------------------------------------
 
-    async def ask(self, op: str, agent_id: str, call_id: str) -> None:
+    async def ask(self, op: str, agent_id: str, call_id: str, arg: str = "") -> None:
         """Run `op` on the process holding `call_id`'s legs; its refusal is raised here."""
         assert self._redis is not None
         owner = self._owner_of(call_id)
         if owner is None or owner == self._node_id:
             raise CallControlError(f"call {call_id!r} has no legs in any process", "unknown_call")
         reply_key = f"{self._prefix}:legs-reply:{uuid.uuid4().hex}"
-        request = {"op": op, "agent": agent_id, "call": call_id, "reply": reply_key}
+        request = {"op": op, "agent": agent_id, "call": call_id, "arg": arg, "reply": reply_key}
         try:
             received = await self._redis.publish(self._channel(owner), json.dumps(request))
             if not received:
@@ -106,7 +109,8 @@ class RemoteLegs:
         outcome = json.loads(answer[1])
         if outcome.get("code"):
             raise CallControlError(str(outcome.get("message", "")), str(outcome["code"]))
-        self._publish(CallHoldChanged(self._clock.now(), call_id, agent_id, op == "hold"))
+        if op in ("hold", "resume"):
+            self._publish(CallHoldChanged(self._clock.now(), call_id, agent_id, op == "hold"))
 
     # ----- serving -------------------------------------------------------------------
 
@@ -132,7 +136,7 @@ class RemoteLegs:
         try:
             request = json.loads(data)
             op, agent_id, call_id = request["op"], request["agent"], request["call"]
-            reply_key = str(request["reply"])
+            reply_key, arg = str(request["reply"]), str(request.get("arg") or "")
         except (ValueError, KeyError, TypeError) as exc:
             log.warning("malformed forwarded call request skipped: %s", exc)
             return
@@ -141,7 +145,7 @@ class RemoteLegs:
             outcome = {"code": "not_supported", "message": f"{op!r} cannot be forwarded"}
         else:
             try:
-                await self._handler(op, str(agent_id), str(call_id))
+                await self._handler(op, str(agent_id), str(call_id), arg)
                 self.served += 1
             except CallControlError as exc:
                 outcome = {"code": exc.code, "message": str(exc)}

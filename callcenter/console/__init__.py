@@ -5,11 +5,14 @@ under `/console/`. The files carry no data, so they are public; everything they 
 comes over the token-checked REST API and WebSockets. Only the files present in
 `static/` when the process starts are served (no path is ever joined from the request),
 and every reply carries a strict Content-Security-Policy: scripts, styles and
-connections from this origin only, nothing inline, no framing.
+connections from this origin only, nothing inline, no framing; in a cluster, the call
+audio sockets of the other processes too (`PEER_AUDIO`: a browser agent's audio is on
+the process holding the call's legs).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 from aiohttp import web
@@ -24,22 +27,31 @@ CONTENT_TYPES = {
     ".svg": "image/svg+xml",
 }
 
-#: `'self'` in connect-src also covers ws:// and wss:// of the page's own host and port.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self'",
-        "connect-src 'self'",
-        "base-uri 'none'",
-        "form-action 'none'",
-        "frame-ancestors 'none'",
-    ]
-)
+
+def content_security_policy(peer_audio: Collection[str] = ()) -> str:
+    """`'self'` in connect-src also covers ws:// and wss:// of the page's own host and
+    port; `peer_audio` adds the other processes' audio sockets (whole URLs)."""
+    connect = " ".join(["'self'", *sorted(peer_audio)])
+    return "; ".join(
+        [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self'",
+            f"connect-src {connect}",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
+
+#: The audio socket URLs of the cluster's processes as this one knows them now.
+PEER_AUDIO: web.AppKey[Callable[[], Collection[str]]] = web.AppKey("console_peer_audio")
 
 HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-cache",
@@ -64,7 +76,12 @@ async def console_file(request: web.Request) -> web.StreamResponse:
     path = FILES.get(name)
     if path is None:
         raise web.HTTPNotFound()
-    headers = {**HEADERS, "Content-Type": CONTENT_TYPES[path.suffix]}
+    peers = request.app.get(PEER_AUDIO)
+    headers = {
+        **HEADERS,
+        "Content-Security-Policy": content_security_policy(peers() if peers else ()),
+        "Content-Type": CONTENT_TYPES[path.suffix],
+    }
     return web.FileResponse(path, headers=headers)
 
 

@@ -240,6 +240,25 @@ async def test_copies_agree_and_any_node_may_answer_another_nodes_call(redis_nod
     assert "CallAnswered" in by_node["a"] and "CallAnswered" not in by_node["b"]
 
 
+async def test_every_copy_knows_where_browsers_reach_the_process_holding_a_call(
+    redis_nodes: Any,
+) -> None:
+    """A browser agent's console on another node opens the call's audio there."""
+    a = await redis_nodes(public_url="http://node-a:8081")
+    b = await redis_nodes(public_url="http://node-b:8082")
+    await _available(b, "alice")
+    await a.store.submit(c.Enqueue("call-a", "helpdesk", "+8613800000001"))
+    await _settle(a, b)
+    assert isinstance(b.store, RedisAcdStore) and isinstance(a.store, RedisAcdStore)
+    assert b.store.public_url("call-a") == a.store.public_url("call-a") == "http://node-a:8081"
+    assert b.store.public_urls() == {"http://node-a:8081", "http://node-b:8082"}
+    assert b.store.public_url("no-such-call") is None
+    assert await b.store.save_snapshot()
+    late = await redis_nodes()  # from the snapshot: its `urls`
+    assert isinstance(late.store, RedisAcdStore)
+    assert late.store.public_url("call-a") == "http://node-a:8081"
+
+
 async def test_a_node_joining_late_starts_from_the_snapshot_and_the_log(redis_nodes: Any) -> None:
     a = await redis_nodes()
     await _available(a, "alice", "bob")

@@ -1,4 +1,5 @@
-"""Hold and resume forwarded through a real Redis to the process holding the call's legs."""
+"""Hold, resume, accept and DTMF forwarded through a real Redis to the process holding
+the call's legs."""
 
 from __future__ import annotations
 
@@ -22,11 +23,14 @@ class Owner:
 
     def __init__(self) -> None:
         self.done: list[tuple[str, str, str]] = []
+        self.digits: list[str] = []
 
-    async def __call__(self, op: str, agent_id: str, call_id: str) -> None:
+    async def __call__(self, op: str, agent_id: str, call_id: str, arg: str) -> None:
         if (op, agent_id, call_id) in self.done and op == "hold":
             raise CallStateError(f"call {call_id!r} is on hold already")
         self.done.append((op, agent_id, call_id))
+        if op == "dtmf":
+            self.digits.append(arg)
 
 
 @pytest.fixture
@@ -68,7 +72,7 @@ async def test_a_hold_asked_elsewhere_runs_on_the_owner_and_its_refusal_comes_ba
     await b.ask("resume", "alice", "call-1")
     assert published[-1].held is False
     with pytest.raises(CallControlError) as refused:
-        await b.ask("transfer", "alice", "call-1")  # only hold and resume travel
+        await b.ask("transfer", "alice", "call-1")  # only the requests on the legs travel
     assert refused.value.code == "not_supported"
     assert (a.served, b.forwarded) == (2, 4)  # answered: done or refused
 
@@ -96,3 +100,15 @@ async def test_a_malformed_request_is_skipped_and_the_owner_keeps_serving(
     await client.aclose()
     await b.ask("hold", "alice", "call-1")
     assert owner.done == [("hold", "alice", "call-1")]
+
+
+async def test_an_accept_and_keys_asked_elsewhere_run_on_the_owner(
+    pair: tuple[RemoteLegs, RemoteLegs, Owner, list[CallHoldChanged]],
+) -> None:
+    a, b, owner, published = pair
+    await b.ask("accept", "alice", "call-1")
+    await b.ask("dtmf", "alice", "call-1", "42#")
+    assert owner.done == [("accept", "alice", "call-1"), ("dtmf", "alice", "call-1")]
+    assert owner.digits == ["42#"]
+    assert published == []  # no hold changed
+    assert (a.served, b.forwarded) == (2, 2)

@@ -765,6 +765,22 @@ async def test_an_offer_pops_the_callers_details(desk: Desk) -> None:
     )
 
 
+async def test_a_browser_agents_offer_names_where_the_calls_audio_is(desk: Desk) -> None:
+    """In a cluster the audio is on the process holding the call (app.py's function);
+    an agent with a SIP phone gets no `audio_url`."""
+    url = "ws://node-a:8081/ws/agent/audio"
+    desk.hub.audio_url = lambda agent, call: url if agent == "alice" else None
+    alice, bob = await desk.open("alice"), await desk.open("bob")
+    offer_call(desk, "c1", agent="alice")
+    offer_call(desk, "c2", agent="bob")
+    assert (await alice.expect("offer"))["audio_url"] == url  # the schema allows it
+    assert "audio_url" not in await bob.expect("offer")
+    desk.acd.answered("c1")
+    desk.acd.answered("c2")
+    assert (await alice.expect("call_connected"))["audio_url"] == url
+    assert "audio_url" not in await bob.expect("call_connected")
+
+
 async def test_an_unknown_caller_gets_an_empty_screen_pop(desk: Desk) -> None:
     console = await desk.open("alice")
     offer_call(desk, caller="+8613800000000")

@@ -73,6 +73,7 @@ def test_compose_runs_the_nodes_of_the_cluster_description(
         assert service["networks"]["callcenter"]["ipv4_address"] == address
         assert int(env["CALLCENTER_SIP_PORT"]) == node.sip_port
         assert int(env["CALLCENTER_HTTP_PORT"]) == node.http_port
+        assert env["CALLCENTER_HTTP_PUBLIC_URL"] == f"http://localhost:{node.http_port}"
         assert int(env["CALLCENTER_SIP_RTP_PORT"]) == node.rtp_port
         assert int(env["CALLCENTER_SIP_RTP_PORT_RANGE"]) == node.rtp_port_range
         last = node.rtp_port + node.rtp_port_range - 1
@@ -105,6 +106,27 @@ def test_the_nodes_take_calls_from_kamailio_only(cluster: Any) -> None:
     assert settings.sip.allows(str(cluster.kamailio_address))
     assert not settings.sip.allows(str(cluster.docker_address(0)))
     assert not settings.sip.allows("127.0.0.1")
+
+
+def test_every_node_accepts_the_consoles_of_every_node(cluster: Any, compose: Any) -> None:
+    """A browser agent's console on one node opens the call's audio on another."""
+    settings = load_settings(DOCKER / "generated" / "callcenter.yaml", environ={})
+    public = [
+        s["environment"]["CALLCENTER_HTTP_PUBLIC_URL"]
+        for s in compose["services"].values()
+        if "CALLCENTER_HTTP_PUBLIC_URL" in s.get("environment", {})
+    ]
+    assert len(public) == len(cluster.nodes)
+    assert set(public) <= set(settings.http.allowed_origins)
+
+
+def test_the_local_nodes_accept_the_consoles_of_every_node(cluster: Any, tmp_path: Path) -> None:
+    path = tmp_path / "callcenter.yaml"
+    path.write_text(cluster_module().local_settings(cluster))
+    origins = load_settings(path, environ={}).http.allowed_origins
+    for node in cluster.nodes:
+        assert f"http://127.0.0.1:{node.http_port}" in origins
+        assert f"http://localhost:{node.http_port}" in origins
 
 
 def test_the_dispatcher_list_names_every_node(cluster: Any) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -53,6 +54,8 @@ def test_every_scalar_setting_has_a_variable() -> None:
         ({"CALLCENTER_DATABASE_URL": "sqlite:///x.db"}, "database.url: String should match"),
         ({"CALLCENTER_TICKETING_DEFAULT_REGION": "china"}, "ticketing.default_region"),
         ({"CALLCENTER_ACD_DEFAULT_QUEUE": "sales"}, "default_queue 'sales' is not a configured"),
+        ({"CALLCENTER_HTTP_PUBLIC_URL": "node1:8081"}, "http.public_url: String should match"),
+        ({"CALLCENTER_HTTP_PUBLIC_URL": "http://n1/x"}, "http.public_url: String should match"),
     ],
 )
 def test_bad_values_name_the_key(env: dict[str, str], message: str) -> None:
@@ -60,6 +63,15 @@ def test_bad_values_name_the_key(env: dict[str, str], message: str) -> None:
         load(env)
     assert message in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def test_the_public_url_is_given_or_derived_from_where_http_listens() -> None:
+    assert load().http.base_url() == "http://127.0.0.1:8080"
+    given = {"CALLCENTER_HTTP_PUBLIC_URL": "https://node1.example.com"}
+    assert load(given).http.base_url() == "https://node1.example.com"
+    wildcard = load({"CALLCENTER_HTTP_HOST": "0.0.0.0", "CALLCENTER_HTTP_PORT": "8081"})
+    assert wildcard.http.base_url() == f"http://{socket.gethostname()}:8081"
+    assert load({"CALLCENTER_HTTP_HOST": "::1"}).http.base_url() == "http://[::1]:8080"
 
 
 def test_unknown_key_in_the_file(tmp_path: Path) -> None:

@@ -5,7 +5,9 @@ an agent account only, and only onto that agent's own call once it is connected 
 agent's browser leg: anything else is closed with 4404 (no such call here). Then 20 ms
 binary frames of 16-bit little-endian PCM at 8 kHz (320 bytes) go both ways; frames of
 another size, and text messages, get an `error` reply and are dropped. The server
-closes with 1000 when the leg ends. See docs/websocket.md#call-audio-wsagentaudio.
+closes with 1000 when the leg ends. In a cluster the socket goes to the process holding
+the call's legs: the offer and `call_connected` name it (`audio_url`, from that
+process's `http.public_url`). See docs/websocket.md#call-audio-wsagentaudio.
 """
 
 from __future__ import annotations
@@ -41,6 +43,13 @@ log = logging.getLogger(__name__)
 AUDIO_PATH = "/ws/agent/audio"
 #: Close code when the agent has no call connected to its browser leg in this process.
 NO_CALL = 4404
+
+
+def audio_ws_url(base_url: str) -> str:
+    """The audio socket's URL on the process reachable at `base_url` (http.public_url):
+    the console opens it there, whichever process it is connected to."""
+    scheme, _, rest = base_url.rstrip("/").partition("://")
+    return f"{'wss' if scheme == 'https' else 'ws'}://{rest}{AUDIO_PATH}"
 
 
 @dataclass

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -169,6 +169,7 @@ class Hub:
         config: WebSocketConfig | None = None,
         call_control: CallControl | None = None,
         kb: SqlKnowledgeBase | None = None,
+        audio_url: Callable[[str, str], str | None] | None = None,
     ) -> None:
         self.acd_store = acd_store
         self.acd: Acd = acd_store.acd
@@ -179,6 +180,10 @@ class Hub:
         self.call_control = call_control
         #: Suggests articles in the screen pop; None: the pop has none.
         self.kb = kb
+        #: (agent, call) -> the WebSocket URL of the call's audio for an agent whose phone
+        #: is the console: on the process holding the call's legs, maybe not this one.
+        #: None (or no function): the offer and `call_connected` carry no `audio_url`.
+        self.audio_url = audio_url
         self._sessions: dict[str, AgentSession] = {}
         self._supervisors: set[Connection] = set()
         self._counted: set[Connection] = set()
@@ -417,6 +422,7 @@ class Hub:
             "waited_seconds": waited,
             "ivr": self._ivr.get(event.call_id),
         }
+        self._add_audio_url(offer, event.agent_id, event.call_id)
         live = LiveCall(event.call_id, event.queue, offer)
         session.call = live
         self._last_queue[event.agent_id] = event.queue
@@ -527,9 +533,15 @@ class Hub:
             "queue": queue,
             "wait_seconds": wait,
         }
+        self._add_audio_url(message, agent_id, call_id)
         if session.call is not None and session.call.call_id == call_id:
             session.call.connected = message
         self._push(session, message)
+
+    def _add_audio_url(self, message: dict[str, Any], agent_id: str, call_id: str) -> None:
+        url = self.audio_url(agent_id, call_id) if self.audio_url is not None else None
+        if url is not None:
+            message["audio_url"] = url
 
     def _ended(
         self,

@@ -1,9 +1,10 @@
 /* The agent's softphone console over /ws/agent (docs/websocket.md#agent-console-wsagent).
    It shows the agent's state, the offer with its screen pop, and sends the call-control
    requests. A desk phone carries the audio, or, for an agent whose endpoint is the
-   browser, this page does (audio.js over /ws/agent/audio). Every error reply shows as a
-   toast naming its code (`not_supported` for accept when a SIP phone must answer, and
-   for every call request on a server without call control). */
+   browser, this page does (audio.js over /ws/agent/audio, on the server holding the
+   call: the push's audio_url). Every error reply shows as a toast naming its code
+   (`not_supported` for accept when a SIP phone must answer, and for every call request
+   on a server without call control). */
 "use strict";
 
 (() => {
@@ -97,7 +98,7 @@
         call.connectedAt = message.at;
         call.waitSeconds = message.wait_seconds;
         afterCallId = message.call_id;
-        audio.open(connection.token, message.call_id);
+        audio.open(connection.token, message.call_id, message.audio_url);
         renderCall();
         break;
       case "call_held":

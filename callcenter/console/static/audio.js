@@ -1,7 +1,9 @@
 /* The console as the agent's phone: the call's audio over /ws/agent/audio
    (docs/websocket.md#call-audio-wsagentaudio). Opened when a call connects; an agent
    with a SIP phone gets close 4404 and the page says the phone carries the audio.
-   The microphone is asked for only once the server confirms a browser call. */
+   The microphone is asked for only once the server confirms a browser call. In a cluster
+   the audio is on the server holding the call's legs, which call_connected names
+   (audio_url); without one, this page's own server. */
 "use strict";
 
 window.CCAudio = (() => {
@@ -24,8 +26,9 @@ window.CCAudio = (() => {
       this.onChange({ status: this.status, sent: this.sent, received: this.received });
     }
 
-    /** Open the call's audio (idempotent for the same call). */
-    open(token, callId) {
+    /** Open the call's audio at `url` (default: this page's server); idempotent for
+        the same call. */
+    open(token, callId, url) {
       if (this.ws && this.callId === callId) return;
       this.close();
       this.callId = callId;
@@ -34,7 +37,7 @@ window.CCAudio = (() => {
       this.status = "connecting";
       this.report();
       const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-      const ws = new WebSocket(`${scheme}//${location.host}/ws/agent/audio`);
+      const ws = new WebSocket(url || `${scheme}//${location.host}/ws/agent/audio`);
       ws.binaryType = "arraybuffer";
       this.ws = ws;
       ws.onopen = () => ws.send(JSON.stringify({ type: "auth", token }));
