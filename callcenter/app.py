@@ -35,7 +35,12 @@ from callcenter.api.websocket.audio import AUDIO, AudioSource, audio_ws_url
 from callcenter.auth.tokens import TokenSigner
 from callcenter.calls.acd_memory import AcdMemory
 from callcenter.calls.control import CallFlowControl
-from callcenter.calls.events import CallHoldChanged, QueueAnnouncementPlayed, TransferChanged
+from callcenter.calls.events import (
+    CallHoldChanged,
+    MonitoringChanged,
+    QueueAnnouncementPlayed,
+    TransferChanged,
+)
 from callcenter.calls.recorder import CallRecorder, programming_error
 from callcenter.calls.remote_legs import RemoteLegs
 from callcenter.calls.service import CALLBACK_PROMPT, OVERFLOW_PROMPT, CallPolicy, CallService
@@ -163,8 +168,11 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
                 raise StartupError("redis: another process started the shared ACD meanwhile")
         bus.subscribe(AcdEvent, memory.on_event)
         endpoints: dict[str, str] = {}
+        supervisor_phones: dict[str, str] = {}  # listen, whisper, barge
         for account in await store.agent_accounts():
             if account.role is not Role.AGENT:
+                if account.role is Role.SUPERVISOR and account.sip_uri:
+                    supervisor_phones[account.username] = account.sip_uri
                 continue
             queues = tuple(q for q in account.queues if q in acd.queue_names)
             fire(acd_store, AddAgent(account.username, queues, dict(account.skills)))
@@ -212,6 +220,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
             ),
             clock=clock,
             agent_endpoints=endpoints,
+            supervisor_phones=supervisor_phones,
         )
         _observe_bridge(bus, bridge_metrics, service)
         _close_lost_records(bus, acd_store, store, recorder)
@@ -259,6 +268,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         bus.subscribe(AcdEvent, hub.on_event)
         bus.subscribe(CallHoldChanged, hub.on_hold_changed)
         bus.subscribe(TransferChanged, hub.on_transfer_changed)
+        bus.subscribe(MonitoringChanged, hub.on_monitoring_changed)
         deps = ApiDeps(acd_store, store, tokens, registry, clock, health, kb)
         app = build_app(deps, hub)
         app[AUDIO] = AudioSource(bridge.browser_audio, service.legs)

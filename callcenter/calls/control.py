@@ -29,6 +29,7 @@ from callcenter.acd_store import AcdStore
 from callcenter.api.websocket.control import (
     CallControlError,
     CallNotFound,
+    Monitoring,
     NotSupported,
     TransferTarget,
     WrapUpForm,
@@ -37,6 +38,7 @@ from callcenter.clock import Clock
 from callcenter.ticketing.records import TicketStatus
 
 from .consult import Consult
+from .monitoring import MonitorMode, Supervision
 from .service import CallLegs
 
 log = logging.getLogger(__name__)
@@ -93,6 +95,14 @@ class CallLegsApi(Protocol):
     def answer_in_browser(self, call_id: str, agent_id: str) -> bool: ...
 
     def send_dtmf(self, call_id: str, digits: str) -> None: ...
+
+    def supervisor_phone(self, supervisor: str) -> str | None: ...
+
+    def supervision(self, supervisor: str) -> Supervision | None: ...
+
+    def monitor(self, call_id: str, supervisor: str, mode: MonitorMode) -> Supervision: ...
+
+    def stop_monitoring(self, supervisor: str) -> Supervision | None: ...
 
 
 class TicketNotes(Protocol):
@@ -353,6 +363,49 @@ class CallFlowControl:
         await self._move(call_id, target)
         log.info("supervisor %s moved call %s to %s", by, call_id, _name(target))
 
+    async def monitor(
+        self, supervisor: str, mode: str, agent: str | None, call_id: str | None
+    ) -> Monitoring:
+        """The supervisor's phone joins the agent's connected call (calls/monitoring.py).
+        Only the process holding the call's legs can wire it in."""
+        if agent is not None:
+            call_id = self._acd.agent(agent).call_id  # UnknownAgent: unknown_agent
+            if call_id is None:
+                raise CallStateError(f"agent {agent!r} is on no call")
+        assert call_id is not None
+        call = self._call(call_id)
+        if call.phase is not CallPhase.CONNECTED or call.agent_id is None:
+            raise CallStateError(f"call {call_id!r} is not connected to an agent")
+        if agent is not None and call.agent_id != agent:
+            raise CallStateError(f"call {call_id!r} is not connected to {agent!r}")
+        if call.callback is not None:
+            raise NotSupported(f"call {call_id!r} is a callback: it cannot be monitored")
+        if self._calls.supervisor_phone(supervisor) is None:
+            raise NotSupported(f"supervisor {supervisor!r} has no phone (sip_uri) to listen on")
+        legs = self._calls.legs(call_id)
+        if legs is None:
+            raise CallElsewhere(f"call {call_id!r} is handled by another server process")
+        if legs.agent_leg is None or legs.agent_id != call.agent_id:
+            raise CallStateError(f"call {call_id!r} is not bridged to its agent's phone")
+        self._not_transferring(call_id)
+        current = self._calls.supervision(supervisor)
+        if current is not None and current.call_id != call_id:
+            raise CallStateError(
+                f"{supervisor!r} monitors call {current.call_id!r}: stop_monitoring first"
+            )
+        supervision = self._calls.monitor(call_id, supervisor, MonitorMode(mode))
+        log.info("supervisor %s: %s on call %s", supervisor, mode, call_id)
+        return _monitoring(supervision)
+
+    async def stop_monitoring(self, supervisor: str) -> Monitoring:
+        supervision = self._calls.stop_monitoring(supervisor)
+        if supervision is None:
+            raise CallStateError(f"{supervisor!r} monitors no call")
+        log.info("supervisor %s stopped monitoring call %s", supervisor, supervision.call_id)
+        return Monitoring(
+            supervision.call_id, supervision.agent_id, supervision.mode.value, "ended"
+        )
+
     # ----- helpers -------------------------------------------------------------------
 
     async def _move(self, call_id: str, target: TransferTarget) -> None:
@@ -374,6 +427,15 @@ class CallFlowControl:
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock.now(), UTC)
+
+
+def _monitoring(supervision: Supervision) -> Monitoring:
+    return Monitoring(
+        supervision.call_id,
+        supervision.agent_id,
+        supervision.mode.value,
+        supervision.state.value,
+    )
 
 
 def _name(target: TransferTarget) -> str:

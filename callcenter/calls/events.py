@@ -45,3 +45,20 @@ class TransferChanged:
     target: str
     state: str
     reason: str | None = None
+
+
+@dataclass(frozen=True)
+class MonitoringChanged:
+    """A supervisor's supervision of a call moved on (calls/monitoring.py).
+
+    `state`: `ringing` (the supervisor's phone rings), `active` (wired in `mode`), `ended`
+    (`reason`: `stopped`, `call_ended`, `no_answer`, `hung_up`, or the phone's SIP answer).
+    """
+
+    at: float
+    supervisor: str
+    call_id: str
+    agent_id: str
+    mode: str
+    state: str
+    reason: str | None = None

@@ -29,7 +29,8 @@ from callcenter.acd.overflow import callable_number
 from callcenter.acd_store import AcdStore
 from callcenter.acd_store.store import fire
 from callcenter.calls.consult import Consult, Consultations
-from callcenter.calls.events import CallHoldChanged, TransferChanged
+from callcenter.calls.events import CallHoldChanged, MonitoringChanged, TransferChanged
+from callcenter.calls.monitoring import MonitorMode, MonitorState, Supervision, Supervisions
 from callcenter.calls.transfer import (
     OutsideTransfer,
     OutsideTransfers,
@@ -213,6 +214,7 @@ class CallService:
         policy: CallPolicy,
         clock: Clock,
         agent_endpoints: dict[str, str],
+        supervisor_phones: Mapping[str, str] | None = None,
     ) -> None:
         self._acd_store = acd_store
         self._acd: Acd = acd_store.acd  # reads only: changes go through the store
@@ -225,6 +227,13 @@ class CallService:
         self._policy = policy
         self._clock = clock
         self._endpoints = agent_endpoints
+        #: Supervisor -> the SIP URI of its phone (listen, whisper, barge).
+        self._supervisor_phones = supervisor_phones or {}
+        self._supervisions = Supervisions()
+        #: The supervisor's leg -> the call it monitors (kept after the caller left).
+        self._supervised: dict[str, HotlineCall] = {}
+        #: The supervisor's leg -> its ring timeout (sip.outbound_ring_timeout_seconds).
+        self._supervisor_rings: dict[str, asyncio.TimerHandle] = {}
         self._calls: dict[str, HotlineCall] = {}
         self._agent_legs: dict[str, AgentLeg] = {}
         #: Queued callbacks being dialled by this process (the leader), by call id, and
@@ -447,6 +456,7 @@ class CallService:
         if ok:
             call.transferred_to = transfer.target
             agent_leg, call.agent_leg, call.agent_id, call.held = call.agent_leg, None, None, False
+            self._end_supervisions(call)
             if agent_leg is not None:
                 self._telephony.send(m.Hangup(agent_leg))
             if call.queued:
@@ -498,6 +508,112 @@ class CallService:
         """Keys from the agent to the caller (an IVR the agent dialled through)."""
         self._telephony.send(m.SendDtmf(self._calls[call_id].call_id, digits))
 
+    # ----- supervision: listen, whisper, barge (calls/monitoring.py) -----------------
+
+    def supervisor_phone(self, supervisor: str) -> str | None:
+        """The supervisor's phone, None when it has none (or only a browser console)."""
+        uri = self._supervisor_phones.get(supervisor)
+        return None if uri is None or uri.startswith(m.BROWSER_URI_PREFIX) else uri
+
+    def supervision(self, supervisor: str) -> Supervision | None:
+        return self._supervisions.of(supervisor)
+
+    def monitor(self, call_id: str, supervisor: str, mode: MonitorMode) -> Supervision:
+        """Ring the supervisor's phone for the connected call, wired in `mode` once it
+        answers; on the call the supervisor already monitors, switch the mode only.
+        The caller (call control) has checked the call and the phone."""
+        call = self._calls[call_id]
+        assert call.agent_id is not None and call.agent_leg is not None
+        current = self._supervisions.of(supervisor)
+        if current is not None and current.call_id == call_id:
+            current.mode = mode
+            if current.answered:
+                self._telephony.send(m.Monitor(current.leg_id, call_id, call.agent_leg, mode))
+            self._monitoring_changed(current, current.state)
+            return current
+        uri = self.supervisor_phone(supervisor)
+        assert uri is not None
+        supervision = self._supervisions.start(supervisor, call_id, call.agent_id, mode)
+        self._supervised[supervision.leg_id] = call
+        self._telephony.send(m.Dial(supervision.leg_id, uri, call.caller))
+        self._supervisor_rings[supervision.leg_id] = asyncio.get_running_loop().call_later(
+            self._policy.outbound_ring_timeout_seconds, self._supervisor_ring_timeout, supervision
+        )
+        self._monitoring_changed(supervision, MonitorState.RINGING)
+        return supervision
+
+    def stop_monitoring(self, supervisor: str) -> Supervision | None:
+        """Hang up the supervisor's leg; its end is reported (`ended`) when it is gone."""
+        supervision = self._supervisions.of(supervisor)
+        if supervision is not None:
+            self._stop_supervision(supervision, "stopped")
+        return supervision
+
+    def _stop_supervision(self, supervision: Supervision, reason: str) -> None:
+        if self._supervisions.stop(supervision, reason):
+            self._telephony.send(m.Hangup(supervision.leg_id, 487))
+
+    def _end_supervisions(self, call: HotlineCall) -> None:
+        """The caller left or the agent's leg is gone: the supervisors' legs end too."""
+        for supervision in self._supervisions.of_call(call.call_id):
+            self._stop_supervision(supervision, "call_ended")
+
+    def _supervisor_ring_timeout(self, supervision: Supervision) -> None:
+        self._supervisor_rings.pop(supervision.leg_id, None)
+        if not supervision.answered:
+            self._stop_supervision(supervision, "no_answer")  # CANCEL
+
+    def _supervisor_answered(self, supervision: Supervision) -> None:
+        supervision.answered = True
+        ring = self._supervisor_rings.pop(supervision.leg_id, None)
+        if ring is not None:
+            ring.cancel()
+        if supervision.stopping is not None:  # answered as it was being cancelled
+            self._telephony.send(m.Hangup(supervision.leg_id))
+            return
+        call = self._supervised.get(supervision.leg_id)
+        if (
+            call is None
+            or call.ended
+            or call.agent_leg is None
+            or call.agent_id != supervision.agent_id
+        ):
+            self._stop_supervision(supervision, "call_ended")
+            return
+        monitor = m.Monitor(supervision.leg_id, call.call_id, call.agent_leg, supervision.mode)
+        self._telephony.send(monitor)
+        self._monitoring_changed(supervision, MonitorState.ACTIVE)
+
+    def _supervisor_leg_ended(self, supervision: Supervision, event: m.LegEnded) -> None:
+        call = self._supervised.pop(event.leg_id, None)
+        self._supervisions.leg_ended(event.leg_id)
+        ring = self._supervisor_rings.pop(event.leg_id, None)
+        if ring is not None:
+            ring.cancel()
+        reason = supervision.stopping
+        if reason is None:
+            reason = "hung_up" if event.was_answered else f"{event.status_code} {event.reason}"
+        self._monitoring_changed(supervision, MonitorState.ENDED, reason)
+        if call is not None and event.media:
+            call.media.update({f"supervisor_{k}": v for k, v in event.media.items()})
+            if call.ended:  # the caller's end wrote the record: complete its media
+                self._write(call, media=dict(call.media))
+
+    def _monitoring_changed(
+        self, supervision: Supervision, state: MonitorState, reason: str | None = None
+    ) -> None:
+        self._bus.publish(
+            MonitoringChanged(
+                self._clock.now(),
+                supervision.supervisor,
+                supervision.call_id,
+                supervision.agent_id,
+                supervision.mode.value,
+                state.value,
+                reason,
+            )
+        )
+
     def _hold_changed(self, call: HotlineCall) -> None:
         if call.agent_id is not None:
             now = self._clock.now()
@@ -522,6 +638,9 @@ class CallService:
             self._acd_store.tick()
 
     async def close(self) -> None:
+        for ring in self._supervisor_rings.values():
+            ring.cancel()
+        self._supervisor_rings.clear()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -772,6 +891,9 @@ class CallService:
             dial = self._callee_legs.get(event.leg_id)
             if dial is not None:
                 self._callee_answered(dial, event.leg_id)
+            supervision = self._supervisions.by_leg(event.leg_id)
+            if supervision is not None:
+                self._supervisor_answered(supervision)
             return
         owner = leg.owner
         gone = owner.ended if isinstance(owner, HotlineCall) else owner.done
@@ -859,6 +981,10 @@ class CallService:
         if dial is not None:
             self._callee_leg_ended(dial, event)
             return
+        supervision = self._supervisions.by_leg(event.leg_id)
+        if supervision is not None:
+            self._supervisor_leg_ended(supervision, event)
+            return
         call = self._calls.get(event.leg_id)
         if call is None:
             return
@@ -872,6 +998,7 @@ class CallService:
             self._telephony.send(m.Hangup(leg_id, 487))
         if call.agent_leg is not None:
             self._telephony.send(m.Hangup(call.agent_leg, 487))
+        self._end_supervisions(call)
         if call.transferred_to is not None:
             pass  # transferred out: its outcome was written then
         elif call.callback_number is not None:
@@ -893,6 +1020,7 @@ class CallService:
         if call.agent_leg == leg.leg_id:
             call.media.update({f"agent_{k}": v for k, v in event.media.items()})
             call.agent_leg = None
+            self._end_supervisions(call)
             if call.ended:  # the caller hung up first; complete the media figures
                 self._write(call, media=dict(call.media))
             elif self.transferring(call.call_id):
@@ -1164,6 +1292,7 @@ class CallService:
             leg_id = call.agent_leg
             # Detached first: that leg's LegEnded must not end the caller's leg.
             call.agent_leg, call.agent_id, call.held = None, None, False
+            self._end_supervisions(call)
             self._telephony.send(m.PlayMusic(call.call_id))
             self._telephony.send(m.Hangup(leg_id))
         if event.to_queue != event.from_queue:

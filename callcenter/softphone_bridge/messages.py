@@ -95,6 +95,41 @@ class SendDtmf:
     digits: str
 
 
+#: Who hears whom in each supervision mode, besides the caller and the agent hearing
+#: each other: (speaker, listener) roles.
+MONITOR_WIRING: dict[str, frozenset[tuple[str, str]]] = {
+    "listen": frozenset({("caller", "supervisor"), ("agent", "supervisor")}),
+    "whisper": frozenset(
+        {("caller", "supervisor"), ("agent", "supervisor"), ("supervisor", "agent")}
+    ),
+    "barge": frozenset(
+        {
+            ("caller", "supervisor"),
+            ("agent", "supervisor"),
+            ("supervisor", "agent"),
+            ("supervisor", "caller"),
+        }
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Monitor:
+    """Wire the supervisor's answered leg (`leg_id`) into a caller-agent call, one way per
+    pair as `mode` says (MONITOR_WIRING). Sent again with another mode, it rewires; the
+    caller-agent bridging is left alone. Ends with the supervisor's leg (Hangup)."""
+
+    leg_id: str
+    caller_leg: str
+    agent_leg: str
+    mode: str  # "listen", "whisper" or "barge"
+
+    def links(self) -> frozenset[tuple[str, str]]:
+        """(source leg, listener leg) pairs: the source's audio is sent to the listener."""
+        legs = {"caller": self.caller_leg, "agent": self.agent_leg, "supervisor": self.leg_id}
+        return frozenset((legs[a], legs[b]) for a, b in MONITOR_WIRING[self.mode])
+
+
 Command = (
     Answer
     | Progress
@@ -106,6 +141,7 @@ Command = (
     | Hangup
     | Refer
     | SendDtmf
+    | Monitor
 )
 
 # ----- events (pjsua2 thread -> asyncio) ----------------------------------------------

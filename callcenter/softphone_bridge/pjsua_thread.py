@@ -79,6 +79,16 @@ class _Leg:
     stream_replaced: bool = True
 
 
+@dataclass
+class _Monitor:
+    """A supervisor's leg wired one way into a caller-agent call (m.Monitor)."""
+
+    command: m.Monitor
+    #: (source leg, listener leg) pairs transmitting now; a pair waits while either
+    #: leg has no media (ringing, held).
+    links: set[tuple[str, str]] = field(default_factory=set)
+
+
 def _guarded(callback: Callable[..., None]) -> Callable[..., None]:
     """An exception must never unwind into PJSIP's C++ frames: log it and carry on."""
 
@@ -186,6 +196,8 @@ class PjsuaThread:
         self._flood_logged: dict[str, float] = {}
         self._digest = DigestGuard(settings.auth_nonce_seconds, time.monotonic)
         self._legs: dict[str, _Leg] = {}
+        #: Supervisions by the supervisor's leg id.
+        self._monitors: dict[str, _Monitor] = {}
         self._calls: list[_Call] = []  # every pjsua2 Call alive in PJSIP, leg or not
         self._graveyard: list[Any] = []  # released after the callback that ended them
         self._ep: Any = None
@@ -279,6 +291,15 @@ class PjsuaThread:
             if key == "music_level_peak":  # roughly how long it heard music, in ms
                 step = int(LEVEL_SAMPLE_SECONDS * 1000)
                 leg.media["music_ms"] = leg.media.get("music_ms", 0) + step
+        for monitor in self._monitors.values():
+            # The supervisor hears the call only through its monitor links.
+            supervisor = self._legs.get(monitor.command.leg_id)
+            if supervisor is None or supervisor.audio is None:
+                continue
+            if any(listener == supervisor.leg_id for _, listener in monitor.links):
+                level = int(supervisor.audio.getRxLevel())
+                peak = max(supervisor.media.get("heard_level_peak", 0), level)
+                supervisor.media["heard_level_peak"] = peak
 
     def _init_library(self) -> None:
         s = self._settings
@@ -483,7 +504,9 @@ class PjsuaThread:
         if leg is None:
             log.debug("command for a leg already gone: %r", command)
             return
-        if leg.call is None:
+        if isinstance(command, m.Monitor):
+            self._monitor(command)
+        elif leg.call is None:
             if self._browser_command(leg, command):
                 return
         elif isinstance(command, m.Answer):
@@ -566,6 +589,60 @@ class PjsuaThread:
             param.method = pj.PJSUA_DTMF_METHOD_SIP_INFO
             call.sendDtmf(param)
 
+    # ----- supervision (listen, whisper, barge) --------------------------------------
+
+    def _monitor(self, command: m.Monitor) -> None:
+        monitor = self._monitors.get(command.leg_id)
+        if monitor is None:
+            monitor = self._monitors[command.leg_id] = _Monitor(command)
+        monitor.command = command
+        log.info(
+            "leg %s monitors %s / %s: %s",
+            command.leg_id,
+            command.caller_leg,
+            command.agent_leg,
+            command.mode,
+        )
+        self._wire_monitor(monitor)
+
+    def _wire_monitor(self, monitor: _Monitor) -> None:
+        """Make the one-way links match the mode, for the legs whose media is up. The
+        caller's and the agent's own connection (`wanted` "peer") is never touched."""
+        wanted: set[tuple[str, str]] = set()
+        for source, listener in monitor.command.links():
+            if self._ports(source, listener) is not None:
+                wanted.add((source, listener))
+        for source, listener in monitor.links - wanted:
+            ports = self._ports(source, listener)
+            if ports is not None:
+                with contextlib.suppress(pj.Error):
+                    ports[0].stopTransmit(ports[1])
+        for source, listener in wanted - monitor.links:
+            ports = self._ports(source, listener)
+            assert ports is not None
+            ports[0].startTransmit(ports[1])
+        monitor.links = wanted
+
+    def _ports(self, source: str, listener: str) -> tuple[Any, Any] | None:
+        a, b = self._legs.get(source), self._legs.get(listener)
+        if a is None or b is None or a.audio is None or b.audio is None:
+            return None
+        return a.audio, b.audio
+
+    def _unwire(self, leg_id: str) -> None:
+        """The leg's bridge port is new, or gone with the leg: its monitor links went with
+        the old port; make them again where they can be. A supervisor's leg that is gone
+        ends its supervision."""
+        for supervisor, monitor in list(self._monitors.items()):
+            command = monitor.command
+            if leg_id not in (command.leg_id, command.caller_leg, command.agent_leg):
+                continue
+            if leg_id == supervisor and leg_id not in self._legs:
+                del self._monitors[supervisor]
+                continue
+            monitor.links = {link for link in monitor.links if leg_id not in link}
+            self._wire_monitor(monitor)
+
     # ----- browser legs (agents whose phone is the console) --------------------------
 
     def _browser_command(self, leg: _Leg, command: m.Command) -> bool:
@@ -590,10 +667,17 @@ class PjsuaThread:
 
     def _end_browser_leg(self, leg: _Leg, status_code: int, reason: str) -> None:
         self._silence(leg)
+        for monitor in self._monitors.values():
+            for source, listener in [link for link in monitor.links if leg.leg_id in link]:
+                ports = self._ports(source, listener)
+                if ports is not None:  # the port leaves the bridge after this poll
+                    with contextlib.suppress(pj.Error):
+                        ports[0].stopTransmit(ports[1])
         for other in self._legs.values():
             if other.playing == ("peer", leg.leg_id):
                 self._silence(other)  # stops the port's transmission to the other leg
         self._legs.pop(leg.leg_id, None)
+        self._unwire(leg.leg_id)
         if leg.audio is not None:
             # The last reference goes after this poll: pjsua2 then takes it off the bridge.
             self._graveyard.append(leg.audio)
@@ -711,6 +795,7 @@ class PjsuaThread:
             if other.wanted == ("peer", leg.leg_id):
                 other.playing = None
                 self._apply_audio(other)  # waits while this leg has no audio (held)
+        self._unwire(leg.leg_id)
 
     def _track_hold(self, leg: _Leg, index: int | None, held: str | None) -> None:
         """Report hold and resume by the far end; either restarts the RTP silence clock."""
@@ -824,6 +909,7 @@ class PjsuaThread:
         for other in self._legs.values():
             if other.playing == ("peer", leg.leg_id):
                 other.playing = None
+        self._unwire(leg.leg_id)
         reason = leg.end_reason or reason
         self._emit(m.LegEnded(leg.leg_id, status_code, reason, leg.answered, leg.media))
 
@@ -873,6 +959,7 @@ class PjsuaThread:
             leg.player = None
             leg.audio = None
         self._music = None
+        self._monitors.clear()
         self._legs.clear()
         self._graveyard.clear()
         self._calls.clear()

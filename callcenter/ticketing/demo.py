@@ -180,7 +180,8 @@ AGENTS = (
         ("helpdesk",),
         (("hardware", 8), ("general", 6), ("software", 3)),
     ),
-    _Agent("sue", "Sue", "sue-demo", Role.SUPERVISOR, None, ()),
+    # Sue's phone rings when she listens to, whispers to or barges into a call.
+    _Agent("sue", "Sue", "sue-demo", Role.SUPERVISOR, "sip:sue@127.0.0.1:5064", ()),
 )
 
 

@@ -199,7 +199,11 @@ async def test_demo_load_is_idempotent_and_complete(store: SqlTicketStore) -> No
         ("helpdesk",),
     )
     assert (bob.sip_uri, bob.queues) == ("sip:bob@127.0.0.1:5063", ("helpdesk",))
-    assert (sue.role, sue.sip_uri, sue.queues) == (Role.SUPERVISOR, None, ())
+    assert (sue.role, sue.sip_uri, sue.queues) == (
+        Role.SUPERVISOR,
+        "sip:sue@127.0.0.1:5064",
+        (),
+    )
     assert verify_password("alice-demo", alice.password_hash)
     assert verify_password("sue-demo", sue.password_hash)
     assert not verify_password("alice-demo", bob.password_hash)

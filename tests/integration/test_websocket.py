@@ -31,11 +31,13 @@ from callcenter.api.websocket import (
     CallControl,
     CallControlError,
     Hub,
+    Monitoring,
     TransferTarget,
     WebSocketConfig,
     WrapUpForm,
 )
 from callcenter.auth.tokens import TokenSigner
+from callcenter.calls.events import MonitoringChanged
 from callcenter.clock import ManualClock
 from callcenter.events import EventBus
 from callcenter.ticketing.knowledge import SqlKnowledgeBase
@@ -137,6 +139,16 @@ class RecordingControl:
 
     async def move_call(self, call_id: str, target: TransferTarget, by: str) -> None:
         await self._record("move_call", call_id, target, by)
+
+    async def monitor(
+        self, supervisor: str, mode: str, agent: str | None, call_id: str | None
+    ) -> Monitoring:
+        await self._record("monitor", supervisor, mode, agent, call_id)
+        return Monitoring(call_id or "c1", agent or "alice", mode, "ringing")
+
+    async def stop_monitoring(self, supervisor: str) -> Monitoring:
+        await self._record("stop_monitoring", supervisor)
+        return Monitoring("c1", "alice", "barge", "ended")
 
 
 def _is_call_control(control: RecordingControl) -> CallControl:
@@ -958,6 +970,45 @@ async def test_supervisor_requests(desk: Desk) -> None:
     for kind in ("listen", "whisper", "barge"):
         reply = await sue.request(kind, agent="alice")
         assert (reply["type"], reply["code"]) == ("error", "not_supported"), kind
+    reply = await sue.request("stop_monitoring")
+    assert (reply["type"], reply["code"]) == ("error", "not_supported")
+
+
+async def test_supervision_requests_reach_the_call_control_and_push_to_the_supervisor(
+    make_desk: MakeDesk,
+) -> None:
+    control = RecordingControl()
+    desk = await make_desk(control=control)
+    sue = await desk.open("sue")
+    alice = await desk.open("alice")
+    await alice.expect("state")
+    reply = await sue.request("listen", agent="alice")
+    assert reply["type"] == "ok", reply
+    check_result(reply, "MonitoringResult")
+    assert (reply["result"]["mode"], reply["result"]["state"]) == ("listen", "ringing")
+    reply = await sue.request("barge", call_id="c1")
+    assert reply["type"] == "ok", reply
+    reply = await sue.request("stop_monitoring")
+    assert (reply["type"], reply["result"]["state"]) == ("ok", "ended")
+    assert control.calls == [
+        ("monitor", "sue", "listen", "alice", None),
+        ("monitor", "sue", "barge", None, "c1"),
+        ("stop_monitoring", "sue"),
+    ]
+    both = {"type": "listen", "id": "both", "agent": "alice", "call_id": "c1"}
+    await sue.send_raw(json.dumps(both))
+    reply = await sue.reply("both")
+    assert (reply["type"], reply["code"]) == ("error", "invalid_field")
+    control.refuse = CallControlError("the legs are elsewhere", code="call_elsewhere")
+    reply = await sue.request("whisper", agent="alice")
+    assert (reply["type"], reply["code"]) == ("error", "call_elsewhere")
+
+    desk.hub.on_monitoring_changed(
+        MonitoringChanged(desk.clock.now(), "sue", "c1", "alice", "listen", "ended", "hung_up")
+    )
+    pushed = await sue.expect("monitoring")
+    assert (pushed["call_id"], pushed["state"], pushed["reason"]) == ("c1", "ended", "hung_up")
+    await alice.nothing_more(0.3)  # only the supervisor who monitors hears of it
 
 
 async def test_move_call_goes_through_the_call_control_when_there(make_desk: MakeDesk) -> None:

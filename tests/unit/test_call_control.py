@@ -45,7 +45,7 @@ class Tickets:
 
 
 class Rig:
-    def __init__(self) -> None:
+    def __init__(self, ring_timeout_seconds: float = 30.0) -> None:
         self.clock = ManualClock(1_000_000.0)
         self.bus = EventBus()
         queues = [QueueSettings("helpdesk", wrap_up_seconds=30), QueueSettings("desk2")]
@@ -55,6 +55,8 @@ class Rig:
         #: Agent -> endpoint; a test may make an agent a browser agent before its offer.
         self.endpoints = {"alice": "sip:alice@h:1", "bob": "sip:bob@h:2"}
         self.recorder = CallRecorder()
+        #: Supervisor -> phone (listen, whisper, barge); a test may take sue's away.
+        self.supervisor_phones = {"sue": "sip:sue@h:3"}
         self.service = CallService(
             acd_store=self.store,
             bus=self.bus,
@@ -63,9 +65,15 @@ class Rig:
             recorder=self.recorder,
             prompts=PromptLibrary(ROOT / "var" / "prompts"),
             flows=load_flows(ROOT / "tests" / "e2e" / "ivr-straight.yaml"),
-            policy=CallPolicy(default_region="CN", attach_window_hours=8, default_queue="helpdesk"),
+            policy=CallPolicy(
+                default_region="CN",
+                attach_window_hours=8,
+                default_queue="helpdesk",
+                outbound_ring_timeout_seconds=ring_timeout_seconds,
+            ),
             clock=self.clock,
             agent_endpoints=self.endpoints,
+            supervisor_phones=self.supervisor_phones,
         )
         self.tickets = Tickets()
         self.control = CallFlowControl(self.service, self.store, self.tickets, self.clock)

@@ -63,6 +63,16 @@ class WrapUpForm:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Monitoring:
+    """A supervisor's supervision of a call, as a `listen`/`whisper`/`barge` reply says."""
+
+    call_id: str
+    agent: str
+    mode: str  # listen | whisper | barge
+    state: str  # ringing (the supervisor's phone rings) | active | ended
+
+
 class CallControl(Protocol):
     """Call operations on behalf of an agent (or a supervisor for `move_call`).
 
@@ -107,4 +117,15 @@ class CallControl(Protocol):
 
     async def move_call(self, call_id: str, target: TransferTarget, by: str) -> None:
         """A supervisor (`by`) moves a waiting or connected call to a queue or an agent."""
+        ...
+
+    async def monitor(
+        self, supervisor: str, mode: str, agent: str | None, call_id: str | None
+    ) -> Monitoring:
+        """Listen to, whisper to or barge into an agent's call (the agent's current call,
+        or `call_id`) on the supervisor's phone; another mode on the same call switches."""
+        ...
+
+    async def stop_monitoring(self, supervisor: str) -> Monitoring:
+        """End the supervisor's supervision: its phone's leg is hung up."""
         ...

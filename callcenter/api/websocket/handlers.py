@@ -8,6 +8,7 @@ only; a supervisor on any agent and any call.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -218,8 +219,17 @@ async def move_call(hub: Hub, username: str, request: Request) -> Result:
     return {"call_id": call_id}
 
 
-async def not_yet(hub: Hub, username: str, request: Request) -> Result:
-    raise NotSupported(f"{request.type} needs the media bridge, which does not support it yet")
+async def monitor(hub: Hub, username: str, request: Request) -> Result:
+    """listen, whisper, barge: the reply says `ringing` (or `active` for a switch of
+    mode); `monitoring` pushes follow as the supervisor's phone answers and hangs up."""
+    found = await _control(hub).monitor(
+        username, request.type, request.opt_text("agent"), request.opt_text("call_id")
+    )
+    return dataclasses.asdict(found)
+
+
+async def stop_monitoring(hub: Hub, username: str, request: Request) -> Result:
+    return dataclasses.asdict(await _control(hub).stop_monitoring(username))
 
 
 SUPERVISOR: dict[str, Handler] = {
@@ -227,7 +237,8 @@ SUPERVISOR: dict[str, Handler] = {
     "get_snapshot": get_snapshot,
     "force_state": force_state,
     "move_call": move_call,
-    "listen": not_yet,
-    "whisper": not_yet,
-    "barge": not_yet,
+    "listen": monitor,
+    "whisper": monitor,
+    "barge": monitor,
+    "stop_monitoring": stop_monitoring,
 }

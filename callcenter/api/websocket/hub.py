@@ -32,7 +32,7 @@ from callcenter.api.websocket import screen_pop, views
 from callcenter.api.websocket.control import CallControl
 from callcenter.api.websocket.protocol import PROTOCOL_VERSION, Close, Role
 from callcenter.auth.tokens import Principal, TokenSigner
-from callcenter.calls.events import CallHoldChanged, TransferChanged
+from callcenter.calls.events import CallHoldChanged, MonitoringChanged, TransferChanged
 from callcenter.clock import Clock
 from callcenter.ticketing.knowledge import SqlKnowledgeBase
 from callcenter.ticketing.records import TicketStore
@@ -587,6 +587,22 @@ class Hub:
             connection.close(Close.TOO_SLOW, "the console reads too slowly")
 
     # ----- supervisors -----------------------------------------------------------------
+
+    def on_monitoring_changed(self, event: MonitoringChanged) -> None:
+        """The EventBus subscriber for supervisions: a `monitoring` push to every open
+        console of the supervisor."""
+        message = {
+            "type": "monitoring",
+            "at": event.at,
+            "call_id": event.call_id,
+            "agent": event.agent_id,
+            "mode": event.mode,
+            "state": event.state,
+            "reason": event.reason,
+        }
+        for connection in list(self._supervisors):
+            if connection.principal.username == event.supervisor:
+                self._deliver(connection, message)
 
     def _mark_dirty(self, event: ev.AcdEvent) -> None:
         for name in ("queue", "from_queue", "to_queue"):

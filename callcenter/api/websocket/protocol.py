@@ -186,6 +186,7 @@ SUPERVISOR_REQUESTS: dict[str, Spec] = {
     "listen": Spec(_SUPERVISED, exactly_one=("agent", "call_id")),
     "whisper": Spec(_SUPERVISED, exactly_one=("agent", "call_id")),
     "barge": Spec(_SUPERVISED, exactly_one=("agent", "call_id")),
+    "stop_monitoring": Spec({}),
 }
 
 REQUESTS: dict[Role, dict[str, Spec]] = {
