@@ -18,6 +18,7 @@ import queue
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,10 @@ log = logging.getLogger(__name__)
 
 #: How long one poll may block; commands wait at most this long to be picked up.
 POLL_MS = 5
+#: How long a finished prompt player is kept before pjsua2 may destroy it: its end-of-file
+#: event can still be queued in pjmedia's event thread, which would then touch a freed
+#: player (a crash seen under load; pjproject's fix is PR #5045, not in our build).
+PLAYER_GRACE_SECONDS = 2.0
 #: How often the level of what each bridged party hears is sampled (one-way audio check).
 LEVEL_SAMPLE_SECONDS = 0.25
 #: How often calls PJSIP ended without telling us are looked for.
@@ -200,6 +205,8 @@ class PjsuaThread:
         self._monitors: dict[str, _Monitor] = {}
         self._calls: list[_Call] = []  # every pjsua2 Call alive in PJSIP, leg or not
         self._graveyard: list[Any] = []  # released after the callback that ended them
+        #: Players taken off their legs, released PLAYER_GRACE_SECONDS later (oldest first).
+        self._parked_players: deque[tuple[float, Any]] = deque()
         self._ep: Any = None
         self._account: Any = None
         self._music: Any = None
@@ -264,6 +271,8 @@ class PjsuaThread:
         self._ep.libHandleEvents(POLL_MS)
         self._graveyard.clear()
         now = time.monotonic()
+        while self._parked_players and self._parked_players[0][0] <= now:
+            self._parked_players.popleft()
         if now >= self._next_level_sample:
             self._next_level_sample = now + LEVEL_SAMPLE_SECONDS
             self._sample_levels()
@@ -726,7 +735,7 @@ class PjsuaThread:
         if playing[0] == "prompt":
             source = leg.player
             if leg.player is not None:
-                self._graveyard.append(leg.player)
+                self._park_player(leg.player)
                 leg.player = None
         elif playing[0] == "music":
             source = self._music
@@ -737,6 +746,11 @@ class PjsuaThread:
             # Either port may already have left the bridge with its call.
             with contextlib.suppress(pj.Error):
                 source.stopTransmit(leg.audio)
+
+    def _park_player(self, player: Any) -> None:
+        """Keep a player that no longer feeds its leg alive a little longer (see
+        PLAYER_GRACE_SECONDS); it transmits to nothing meanwhile."""
+        self._parked_players.append((time.monotonic() + PLAYER_GRACE_SECONDS, player))
 
     def _drain_eof(self) -> None:
         while True:
@@ -783,7 +797,7 @@ class PjsuaThread:
         # The stream and its bridge port are new (hold, resume, codec change), or gone:
         # the old port took every connection with it, so connect afresh, both ways.
         if leg.player is not None:
-            self._graveyard.append(leg.player)
+            self._park_player(leg.player)
             leg.player = None
         if leg.wanted is not None and leg.wanted[0] == "prompt":
             # The prompt starts over with a new player; the old one's end is not its end.
@@ -904,7 +918,7 @@ class PjsuaThread:
             return
         # PJSIP has already taken the call's port off the bridge: only drop our references.
         if leg.player is not None:
-            self._graveyard.append(leg.player)
+            self._park_player(leg.player)
         leg.player = leg.audio = leg.playing = None
         for other in self._legs.values():
             if other.playing == ("peer", leg.leg_id):
@@ -961,6 +975,7 @@ class PjsuaThread:
         self._music = None
         self._monitors.clear()
         self._legs.clear()
+        self._parked_players.clear()
         self._graveyard.clear()
         self._calls.clear()
         self._account = None
