@@ -127,6 +127,10 @@ class AcdCore:
         """The local day number of a moment, for the per-day agent counters."""
         return math.floor((at + self._utc_offset) / 86_400)
 
+    def day_start(self, at: float) -> float:
+        """The moment the local day of `at` began (local midnight): the board's "today"."""
+        return self.day_of(at) * 86_400 - self._utc_offset
+
     # ----- internals: agents -----------------------------------------------------------
 
     def _memberships(

@@ -220,6 +220,10 @@ class QueueStatistics:
         """The figures of the rolling window (now - seconds, now], both ends included."""
         return self._figures(now - seconds, math.inf)
 
+    def since(self, start: float) -> WindowFigures:
+        """The figures from `start` (e.g. local midnight) on, `start` included."""
+        return self._figures(start, math.inf)
+
     def aht_seconds(self, now: float, seconds: float) -> float | None:
         """`window(now, seconds).aht_seconds` without the other figures: the wait estimate
         asks for it on every arrival. Handled calls are recorded at the clock's now, so

@@ -36,12 +36,16 @@ from callcenter.api.websocket.control import (
 )
 from callcenter.clock import Clock
 from callcenter.ticketing.records import TicketStatus
+from callcenter.ticketing.workflow import Tier
 
 from .consult import Consult
 from .monitoring import MonitorMode, Supervision
 from .service import CallLegs
 
 log = logging.getLogger(__name__)
+
+#: `escalate` targets: the tiers a phone agent hands a ticket to.
+ESCALATION_TIERS = {"tier2": Tier.EXPERT, "onsite": Tier.ONSITE}
 
 
 class CallStateError(CallControlError):
@@ -128,6 +132,10 @@ class TicketNotes(Protocol):
 
     async def add_ticket_note(
         self, call_id: str, text: str, *, author: str, now: datetime
+    ) -> int: ...
+
+    async def escalate_call_ticket(
+        self, call_id: str, tier: Tier, *, author: str, now: datetime, reason: str
     ) -> int: ...
 
 
@@ -353,6 +361,25 @@ class CallFlowControl:
             )
         except LookupError as exc:
             raise NoTicket(str(exc).strip("'\"")) from exc
+
+    async def escalate(
+        self, agent_id: str, call_id: str, tier: str, reason: str, queue: str | None
+    ) -> int:
+        """Escalate the call's ticket to tier 2 or on-site (the workflow's `assign`, in the
+        audit trail); with `queue`, the caller is also transferred there (a tier-2 line)."""
+        self._not_ringing(agent_id, call_id)
+        try:
+            ticket_id = await self._tickets.escalate_call_ticket(
+                call_id, ESCALATION_TIERS[tier], author=agent_id, now=self._now(), reason=reason
+            )
+        except LookupError as exc:
+            raise NoTicket(str(exc).strip("'\"")) from exc
+        except ValueError as exc:  # the workflow refuses (a resolved ticket, ...)
+            raise CallControlError(str(exc), "invalid_field") from exc
+        log.info("agent %s escalated call %s's ticket %s to %s", agent_id, call_id, ticket_id, tier)
+        if queue is not None:
+            await self.transfer(agent_id, call_id, TransferTarget(queue=queue))
+        return ticket_id
 
     # ----- supervisor requests -------------------------------------------------------
 

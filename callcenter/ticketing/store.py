@@ -63,6 +63,8 @@ from callcenter.ticketing.workflow import (
     Actor,
     AuditEntry,
     Status,
+    Tier,
+    assign,
     new_ticket,
     set_priority,
     transition,
@@ -564,6 +566,23 @@ class SqlTicketStore:
         if status is not None and status is not old:
             await self.follow_ticket_status(result, Status(old.value), Status(status.value), now)
         return result
+
+    async def escalate_call_ticket(
+        self, call_id: str, tier: Tier, *, author: str, now: datetime, reason: str
+    ) -> int:
+        """Hand the call's ticket (a new incident if it has none) to `tier` through the
+        workflow (its queue picks it up: no assignee), with the reason in the audit trail;
+        returns the ticket id. Unknown call: LookupError; a refused move: WorkflowError."""
+        async with self.write_transaction() as session:
+            ticket = await self._ticket_of_call(session, call_id, None, now)
+            actor = Actor(author, WorkflowRole.AGENT)
+            state, entries = assign(ticket_state(ticket), tier, None, actor, now, reason=reason)
+            apply_state(ticket, state)
+            session.add_all(audit_rows(entries))
+            ticket.updated_at = now
+            ticket.version += 1
+            await session.flush()
+            return ticket.id
 
     async def add_ticket_note(self, call_id: str, text: str, *, author: str, now: datetime) -> int:
         """Append a dated, signed note to the call's ticket (a new incident if it has none);

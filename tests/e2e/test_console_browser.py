@@ -19,6 +19,7 @@ from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright
 
 from callcenter.ticketing.records import Ticket
 from callcenter.ticketing.store import open_store
+from callcenter.ticketing.workflow import AuditEntry
 from tests.integration.harness import ROOT, Server, agent_phone, caller
 from tests.services import unavailable
 
@@ -245,6 +246,8 @@ async def test_an_offer_pops_the_screen_and_call_requests_show_their_errors(
         await expect(pop).to_contain_text("KJC-COM-0001")
         await expect(pop).to_contain_text("KJC-PRN-0001")
         await expect(pop.locator("[data-warranty]").first).to_be_visible()
+        # Knowledge-base articles for Zhang San's computer and printer models.
+        await expect(page.locator("#pop-kb li").first).to_be_visible()
         await expect(page.locator("#call-status")).to_have_attribute(
             "data-phase", "connected", timeout=15_000
         )
@@ -265,6 +268,8 @@ async def test_an_offer_pops_the_screen_and_call_requests_show_their_errors(
         await page.fill("#wu-description", "tray 2 jams on every page")
         await page.fill("#wu-resolution", "cleaned the rollers")
         await page.check("#wu-fcr")
+        article = await page.locator("#pop-kb li").first.get_attribute("data-article")
+        await page.select_option("#wu-kb", article)
         await page.click("#wrapup-submit")
         saved = page.locator(".toast.ok", has_text="wrap-up saved")
         await expect(saved).to_be_visible()
@@ -277,6 +282,8 @@ async def test_an_offer_pops_the_screen_and_call_requests_show_their_errors(
             "cleaned the rollers",
         )
         assert (ticket.status.value, ticket.first_contact_resolved) == ("resolved", True)
+        trail = await saved_audit(server, ticket_id)
+        assert ("kb_article", article) in [(e.field, e.new) for e in trail]
 
         # The caller hangs up after talking: the console shows the end, the pop stays.
         await expect(page.locator("#call-status")).to_have_attribute(
@@ -302,3 +309,11 @@ async def saved_ticket(server: Server, ticket_id: int) -> Ticket:
         await store.close()
     assert ticket is not None
     return ticket
+
+
+async def saved_audit(server: Server, ticket_id: int) -> list[AuditEntry]:
+    store = open_store(server.database_url, "CN")
+    try:
+        return await store.ticket_audit(ticket_id)
+    finally:
+        await store.close()

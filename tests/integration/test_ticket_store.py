@@ -22,7 +22,7 @@ from callcenter.ticketing.demo import load_demo, years_after
 from callcenter.ticketing.migrate import alembic_config, upgrade
 from callcenter.ticketing.records import AcdEventEntry, CallOutcome, Role, TicketStatus
 from callcenter.ticketing.store import SqlTicketStore, make_engine, open_store
-from callcenter.ticketing.workflow import WorkflowError
+from callcenter.ticketing.workflow import Tier, WorkflowError
 
 T0 = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
 WINDOW = 8.0
@@ -632,6 +632,31 @@ async def test_the_wrap_up_follows_the_workflow_and_records_first_contact_resolu
     )
     fields = [e.field for e in await store.ticket_audit(ticket_id) if e.actor == "alice"]
     assert fields == ["status", "resolved_at", "first_contact_resolved", "description"]
+
+
+async def test_an_agent_escalates_the_calls_ticket_through_the_workflow(
+    store: SqlTicketStore,
+) -> None:
+    he = await _add_employee(store, "he", ("02088881004",))
+    await store.open_call_record("call-4", None, "+862088881004", he, T0)
+    ticket_id = await store.attach_call_to_incident("call-4", he, T0, WINDOW)
+    later = T0 + timedelta(minutes=4)
+    assert (
+        await store.escalate_call_ticket(
+            "call-4", Tier.ONSITE, author="alice", now=later, reason="printer fuser broken"
+        )
+        == ticket_id
+    )
+    ticket = await store.ticket(ticket_id)
+    assert ticket is not None
+    assert (ticket.tier, ticket.assignee, ticket.status) == ("onsite", None, "assigned")
+    trail = [(e.field, e.new, e.reason) for e in await store.ticket_audit(ticket_id)]
+    assert ("tier", "onsite", "printer fuser broken") in trail
+    await store.save_wrap_up("call-4", author="alice", now=later, status=TicketStatus.RESOLVED)
+    with pytest.raises(WorkflowError, match="cannot be assigned"):
+        await store.escalate_call_ticket(
+            "call-4", Tier.EXPERT, author="alice", now=later, reason="again"
+        )
 
 
 async def test_each_call_on_a_ticket_is_a_contact(store: SqlTicketStore) -> None:

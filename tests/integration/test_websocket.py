@@ -137,6 +137,12 @@ class RecordingControl:
         await self._record("add_note", agent_id, call_id, text)
         return 42
 
+    async def escalate(
+        self, agent_id: str, call_id: str, tier: str, reason: str, queue: str | None
+    ) -> int:
+        await self._record("escalate", agent_id, call_id, tier, reason, queue)
+        return 42
+
     async def move_call(self, call_id: str, target: TransferTarget, by: str) -> None:
         await self._record("move_call", call_id, target, by)
 
@@ -579,6 +585,7 @@ CALL_REQUESTS: list[tuple[str, dict[str, Any]]] = [
     ("transfer", {"agent": "bob", "mode": "attended"}),
     ("transfer_complete", {}),
     ("transfer_cancel", {}),
+    ("escalate", {"tier": "onsite", "reason": "fuser broken", "queue": VIP}),
 ]
 
 
@@ -609,6 +616,7 @@ async def test_call_requests_reach_the_call_control(make_desk: MakeDesk) -> None
     form = control.calls[9][3]
     assert form == WrapUpForm(subject="printer jam", priority=3, status="resolved", kb_article_id=4)
     assert control.calls[11][3] == TransferTarget(agent="bob", attended=True)
+    assert control.calls[14][3:] == ("onsite", "fuser broken", VIP)
 
     control.refuse = CallControlError("the phone is gone", code="leg_gone")
     reply = await console.request("hold", call_id="c1")

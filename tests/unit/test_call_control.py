@@ -25,6 +25,7 @@ from callcenter.ivr.flowfile import load_flows
 from callcenter.ivr.prompts import PromptLibrary
 from callcenter.softphone_bridge import messages as m
 from callcenter.ticketing.records import TicketStatus
+from callcenter.ticketing.workflow import Tier
 from tests.unit.test_call_flow_offers import CALLER, Phones, Records
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,6 +35,7 @@ class Tickets:
     def __init__(self) -> None:
         self.forms: list[tuple[str, dict[str, Any]]] = []
         self.notes: list[tuple[str, str, str]] = []
+        self.escalations: list[tuple[str, Tier, str, str]] = []
 
     async def save_wrap_up(self, call_id: str, *, author: str, now: datetime, **form: Any) -> int:
         self.forms.append((call_id, {"author": author, **form}))
@@ -41,6 +43,12 @@ class Tickets:
 
     async def add_ticket_note(self, call_id: str, text: str, *, author: str, now: datetime) -> int:
         self.notes.append((call_id, text, author))
+        return 7
+
+    async def escalate_call_ticket(
+        self, call_id: str, tier: Tier, *, author: str, now: datetime, reason: str
+    ) -> int:
+        self.escalations.append((call_id, tier, author, reason))
         return 7
 
 
@@ -182,6 +190,20 @@ async def test_transfer_to_an_agent_and_what_is_refused(rig: Rig) -> None:
     rig.acd.set_agent_state("bob", AgentState.AVAILABLE)
     await rig.control.transfer("alice", "caller", TransferTarget(agent="bob"))
     assert rig.acd.call("caller").offered_to == ["bob"]
+
+
+async def test_escalating_hands_the_ticket_on_and_may_move_the_caller(rig: Rig) -> None:
+    leg = await rig.talking()
+    assert await rig.control.escalate("alice", "caller", "tier2", "VPN design", None) == 7
+    assert rig.acd.call("caller").agent_id == "alice"  # the call stays with alice
+    rig.acd.set_agent_state("bob", AgentState.AVAILABLE)
+    assert await rig.control.escalate("alice", "caller", "onsite", "fuser", "desk2") == 7
+    assert rig.tickets.escalations == [
+        ("caller", Tier.EXPERT, "alice", "VPN design"),
+        ("caller", Tier.ONSITE, "alice", "fuser"),
+    ]
+    assert m.Hangup(leg) in rig.phones.take()
+    assert rig.acd.call("caller").queue == "desk2"
 
 
 async def test_wrap_up_form_and_note_go_to_the_ticket_and_end_the_wrap_up(rig: Rig) -> None:

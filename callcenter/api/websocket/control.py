@@ -115,6 +115,13 @@ class CallControl(Protocol):
         """Add a note to the call's ticket; returns the ticket id, if any."""
         ...
 
+    async def escalate(
+        self, agent_id: str, call_id: str, tier: str, reason: str, queue: str | None
+    ) -> int:
+        """Escalate the call's ticket to `tier2` or `onsite`; with `queue`, transfer the
+        caller there too. Returns the ticket id."""
+        ...
+
     async def move_call(self, call_id: str, target: TransferTarget, by: str) -> None:
         """A supervisor (`by`) moves a waiting or connected call to a queue or an agent."""
         ...

@@ -128,6 +128,14 @@ async def transfer(hub: Hub, agent_id: str, request: Request) -> Result:
     return {"call_id": call_id}
 
 
+async def escalate(hub: Hub, agent_id: str, request: Request) -> Result:
+    call_id = request.text("call_id")
+    _own_call(hub, agent_id, call_id, ended_too=True)
+    tier, queue = request.text("tier"), request.opt_text("queue")
+    ticket_id = await _control(hub).escalate(agent_id, call_id, tier, request.text("reason"), queue)
+    return {"call_id": call_id, "ticket_id": ticket_id, "tier": tier}
+
+
 async def dtmf(hub: Hub, agent_id: str, request: Request) -> Result:
     call_id = request.text("call_id")
     _own_call(hub, agent_id, call_id)
@@ -172,6 +180,7 @@ AGENT: dict[str, Handler] = {
     "hold": _call_op(lambda c, a, i: c.hold(a, i)),
     "resume": _call_op(lambda c, a, i: c.resume(a, i)),
     "transfer": transfer,
+    "escalate": escalate,
     "transfer_complete": _call_op(lambda c, a, i: c.complete_transfer(a, i)),
     "transfer_cancel": _call_op(lambda c, a, i: c.cancel_transfer(a, i)),
     "dtmf": dtmf,

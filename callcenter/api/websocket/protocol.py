@@ -151,6 +151,11 @@ AGENT_REQUESTS: dict[str, Spec] = {
         number=(NUMBER, False),
         mode=(TRANSFER_MODE, False),
     ),
+    "escalate": _call(
+        tier=(Text(choices=frozenset({"tier2", "onsite"})), True),
+        reason=(Text(max_length=MAX_NOTE), True),
+        queue=(NAME, False),
+    ),
     "transfer_complete": _call(),
     "transfer_cancel": _call(),
     "dtmf": _call(digits=(DIGITS, True)),

@@ -49,8 +49,9 @@ def queue_item(acd: Acd, name: str, now: float) -> dict[str, Any]:
     snapshot = acd.snapshot(name)
     stats = acd.statistics(name)
     figures = {}
-    for label, seconds in WINDOWS.items():
-        window = stats.window(now, seconds)
+    windows = {label: stats.window(now, seconds) for label, seconds in WINDOWS.items()}
+    windows["today"] = stats.since(acd.day_start(now))  # since local midnight (acd.utc_offset)
+    for label, window in windows.items():
         figures[label] = {
             "service_level": window.service_level,
             "asa_seconds": window.asa_seconds,

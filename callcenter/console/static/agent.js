@@ -356,6 +356,14 @@
       pop.recent_closed_tickets.length
         ? table(["#", "Subject", "Status", "Prio", "Updated"], ticketRows(pop.recent_closed_tickets))
         : el("div", { class: "muted", text: "none" }),
+      el("h3", { text: "Knowledge base for these devices" }),
+      (pop.kb_suggestions || []).length
+        ? el(
+            "ul",
+            { id: "pop-kb", class: "kb" },
+            pop.kb_suggestions.map((a) => el("li", { dataset: { article: a.id } }, `#${a.id} ${a.title}`, el("span", { class: "muted", text: ` (${a.category || "general"}, used ${a.use_count}×)` }))),
+          )
+        : el("div", { class: "muted", text: "none" }),
     );
   }
 
@@ -364,10 +372,13 @@
     const devices = $("#wu-device");
     tickets.replaceChildren(el("option", { value: "", text: "the call's ticket" }));
     devices.replaceChildren(el("option", { value: "", text: "–" }));
+    const articles = $("#wu-kb");
+    articles.replaceChildren(el("option", { value: "", text: "–" }));
     const pop = call && call.pop;
     if (!pop) return;
     for (const t of pop.open_tickets) tickets.append(el("option", { value: t.id, text: `#${t.id} ${t.subject}` }));
     for (const d of pop.devices) devices.append(el("option", { value: d.asset_tag, text: `${d.name} (${d.asset_tag})` }));
+    for (const a of pop.kb_suggestions || []) articles.append(el("option", { value: a.id, text: `#${a.id} ${a.title}` }));
   }
 
   // ----- wiring -----
@@ -444,7 +455,7 @@
         const value = form.elements[name].value.trim();
         if (value) fields[name] = value;
       }
-      for (const name of ["ticket_id", "priority"]) {
+      for (const name of ["ticket_id", "priority", "kb_article_id"]) {
         const value = form.elements[name].value;
         if (value) fields[name] = Number(value);
       }

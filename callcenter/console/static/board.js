@@ -8,7 +8,7 @@
   const { $, el } = CC;
   const TOKEN_KEY = "cc.board.token";
   const STATES = ["available", "offered", "on_call", "wrap_up", "paused", "logged_out"];
-  const WINDOW_LABELS = { "15m": "last 15 min", "24h": "last 24 h" };
+  const WINDOW_LABELS = { "15m": "last 15 min", today: "today", "24h": "last 24 h" };
 
   let token = null;
   let queues = new Map(); // name -> queue entry (+ at)
@@ -70,7 +70,7 @@
   function queueCard(q) {
     const target = q.service_level_target;
     const sl15 = q.windows["15m"].service_level;
-    const sl24 = q.windows["24h"].service_level;
+    const slToday = q.windows.today.service_level;
     const rows = [
       ["Service level", (w) => el("span", { class: slClass(w.service_level, target), text: CC.percent(w.service_level) })],
       ["ASA", (w) => CC.seconds(w.asa_seconds)],
@@ -96,9 +96,9 @@
         ),
         el(
           "div",
-          { class: "metric", dataset: { field: "sl24h" } },
-          el("div", { class: `value ${slClass(sl24, target)}`, text: CC.percent(sl24) }),
-          el("div", { class: "label", text: "service level 24 h" }),
+          { class: "metric", dataset: { field: "sltoday" } },
+          el("div", { class: `value ${slClass(slToday, target)}`, text: CC.percent(slToday) }),
+          el("div", { class: "label", text: "service level today" }),
         ),
       ),
       el(
