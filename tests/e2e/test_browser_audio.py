@@ -68,12 +68,8 @@ async def server(tmp_path: Path) -> AsyncIterator[Server]:
     )
     await srv.prepare()
     await make_browser_agent(srv, "alice")
-    await srv.start()
-    try:
+    async with srv.running():
         yield srv
-    finally:
-        if srv.process is not None and srv.process.poll() is None:
-            await srv.stop()
 
 
 async def audio_socket(server: Server, username: str) -> ClientConnection:

@@ -37,12 +37,8 @@ async def server(tmp_path: Path) -> AsyncIterator[Server]:
     srv.extra_env["CALLCENTER_CONFIG"] = str(path)
     await srv.prepare()
     await make_browser_agent(srv, "alice")
-    await srv.start()
-    try:
+    async with srv.running():
         yield srv
-    finally:
-        if srv.process is not None and srv.process.poll() is None:
-            await srv.stop()
 
 
 @pytest.fixture

@@ -52,12 +52,8 @@ async def callback_server(workdir: Path, callee_port: int, **queue: Any) -> Asyn
         },
     )
     await srv.prepare()
-    await srv.start()
-    try:
+    async with srv.running():
         yield srv
-    finally:
-        if srv.process is not None and srv.process.poll() is None:
-            await srv.stop()
 
 
 @pytest.fixture

@@ -45,12 +45,8 @@ async def server(tmp_path: Path) -> AsyncIterator[Server]:
     path.write_text(yaml.safe_dump(config))
     srv.extra_env["CALLCENTER_CONFIG"] = str(path)
     await srv.prepare()
-    await srv.start()
-    try:
+    async with srv.running():
         yield srv
-    finally:
-        if srv.process is not None and srv.process.poll() is None:
-            await srv.stop()
 
 
 @pytest.fixture

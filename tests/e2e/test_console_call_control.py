@@ -55,12 +55,8 @@ async def server(tmp_path: Path) -> AsyncIterator[Server]:
             )
     finally:
         await engine.dispose()
-    await srv.start()
-    try:
+    async with srv.running():
         yield srv
-    finally:
-        if srv.process is not None and srv.process.poll() is None:
-            await srv.stop()
 
 
 async def console(server: Server, username: str) -> AsyncIterator[Console]:

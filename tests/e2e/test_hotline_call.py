@@ -29,12 +29,8 @@ pytestmark = pytest.mark.sip
 async def server(database_url: str, tmp_path: Path) -> AsyncIterator[Server]:
     srv = Server(database_url, tmp_path)
     await srv.prepare()
-    await srv.start()
-    try:
+    async with srv.running():
         yield srv
-    finally:
-        if srv.process is not None and srv.process.poll() is None:
-            await srv.stop()
 
 
 async def wait_for_call(server: Server, predicate: Any, timeout: float = 30) -> dict[str, Any]:

@@ -21,12 +21,8 @@ async def server(tmp_path: Path) -> AsyncIterator[Server]:
         ivr_file=ROOT / "config" / "ivr.yaml",
     )
     await srv.prepare()
-    await srv.start()
-    try:
+    async with srv.running():
         yield srv
-    finally:
-        if srv.process is not None and srv.process.poll() is None:
-            await srv.stop()
 
 
 async def test_menu_choice_routes_the_call_by_skill(server: Server, tmp_path: Path) -> None:

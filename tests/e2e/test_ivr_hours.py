@@ -71,12 +71,8 @@ def menu_then_queue(workdir: Path) -> Path:
 async def started(workdir: Path, ivr_file: Path) -> AsyncIterator[Server]:
     srv = Server(f"sqlite+aiosqlite:///{workdir / 'callcenter.db'}", workdir, ivr_file=ivr_file)
     await srv.prepare()
-    await srv.start()
-    try:
+    async with srv.running():
         yield srv
-    finally:
-        if srv.process is not None and srv.process.poll() is None:
-            await srv.stop()
 
 
 @pytest.fixture

@@ -25,12 +25,8 @@ async def server(tmp_path: Path) -> AsyncIterator[Server]:
         extra_env={"CALLCENTER_CONFIG": str(config)},
     )
     await srv.prepare()
-    await srv.start()
-    try:
+    async with srv.running():
         yield srv
-    finally:
-        if srv.process is not None and srv.process.poll() is None:
-            await srv.stop()
 
 
 async def test_first_phone_to_answer_wins_and_the_other_is_cancelled(

@@ -51,12 +51,8 @@ async def server(tmp_path: Path) -> AsyncIterator[Server]:
             )
     finally:
         await engine.dispose()
-    await srv.start()
-    try:
+    async with srv.running():
         yield srv
-    finally:
-        if srv.process is not None and srv.process.poll() is None:
-            await srv.stop()
 
 
 def talking_caller(server: Server, workdir: Path, talk_ms: int) -> Sipp:

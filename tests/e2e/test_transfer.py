@@ -39,12 +39,8 @@ async def transfer_server(workdir: Path, mode: str, target_port: int) -> AsyncIt
         },
     )
     await srv.prepare()
-    await srv.start()
-    try:
+    async with srv.running():
         yield srv
-    finally:
-        if srv.process is not None and srv.process.poll() is None:
-            await srv.stop()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import os
@@ -11,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -141,6 +142,16 @@ class Server:
     def log(self) -> str:
         path = self.workdir / "server.log"
         return path.read_text(errors="replace")[-20000:] if path.exists() else ""
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[Server]:
+        """Started, and stopped afterwards if it still runs (a test may stop it itself)."""
+        await self.start()
+        try:
+            yield self
+        finally:
+            if self.process is not None and self.process.poll() is None:
+                await self.stop()
 
     async def stop(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 10) -> int:
         assert self.process is not None

@@ -881,7 +881,7 @@ async def test_the_supervisor_gets_a_snapshot(desk: Desk) -> None:
     assert helpdesk["waiting"] == 2
     assert helpdesk["longest_wait_seconds"] == pytest.approx(5)
     assert helpdesk["service_level_target"] == 0.9
-    assert set(helpdesk["windows"]) == {"15m", "24h"}
+    assert set(helpdesk["windows"]) == {"15m", "24h", "today"}
     assert helpdesk["agents"]["offered"] == 1 and helpdesk["agents"]["logged_out"] == 1
     agents = {a["username"]: a for a in snapshot["agents"]}
     assert agents["bob"]["state"] == "offered"

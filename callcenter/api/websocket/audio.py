@@ -23,10 +23,9 @@ from typing import TYPE_CHECKING
 
 from aiohttp import WSMsgType, web
 
-from callcenter.api.errors import ApiError
 from callcenter.api.websocket.protocol import Close, Role, error
 from callcenter.api.websocket.routes import HUB
-from callcenter.api.websocket.session import Closing, authenticate, may_use
+from callcenter.api.websocket.session import open_socket
 from callcenter.softphone_bridge.audio_pipe import (
     FRAME_BYTES,
     FRAME_MS,
@@ -66,26 +65,10 @@ AUDIO = web.AppKey("browser_audio", AudioSource)
 
 async def audio_socket(request: web.Request) -> web.StreamResponse:
     hub = request.app[HUB]
-    origin = request.headers.get("Origin")
-    if origin is not None and origin not in hub.config.allowed_origins:
-        raise ApiError(403, "origin_not_allowed", "this Origin may not open a console")
-    ws = web.WebSocketResponse(
-        timeout=hub.config.close_timeout_seconds,
-        max_msg_size=hub.config.max_message_bytes,
-        heartbeat=hub.config.ping_interval_seconds,
-        compress=False,
-    )
-    if not ws.can_prepare(request).ok:
-        raise ApiError(
-            426, "upgrade_required", "this is a WebSocket endpoint", {"Upgrade": "websocket"}
-        )
-    await ws.prepare(request)
-    found = await authenticate(ws, request, hub)
-    if isinstance(found, Closing):
-        await ws.close(code=found.code, message=found.reason.encode())
-        return ws
-    if not may_use(Role.AGENT, found):
-        await ws.close(code=Close.FORBIDDEN, message=b"only an agent has call audio")
+    heartbeat = hub.config.ping_interval_seconds
+    refusal = "only an agent has call audio"
+    ws, found = await open_socket(request, hub, Role.AGENT, refusal, heartbeat=heartbeat)
+    if found is None:
         return ws
     source = request.app.get(AUDIO)
     call_id, pipe = _own_pipe(request.app, found.username)

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from callcenter.api.errors import ApiError
 from callcenter.api.websocket.hub import Hub
 from callcenter.api.websocket.protocol import Close, Role
-from callcenter.api.websocket.session import Closing, Session, authenticate, may_use
+from callcenter.api.websocket.session import Session, open_socket
 
 HUB = web.AppKey("websocket_hub", Hub)
 
@@ -46,28 +45,9 @@ async def supervisor_socket(request: web.Request) -> web.StreamResponse:
 
 async def _serve(request: web.Request, role: Role) -> web.StreamResponse:
     hub = request.app[HUB]
-    config = hub.config
-    origin = request.headers.get("Origin")
-    if origin is not None and origin not in config.allowed_origins:
-        # Refused before the upgrade: a page from another site gets no socket at all.
-        raise ApiError(403, "origin_not_allowed", "this Origin may not open a console")
-    ws = web.WebSocketResponse(
-        timeout=config.close_timeout_seconds,
-        autoping=False,
-        max_msg_size=config.max_message_bytes,
-        compress=False,
-    )
-    if not ws.can_prepare(request).ok:
-        raise ApiError(
-            426, "upgrade_required", "this is a WebSocket endpoint", {"Upgrade": "websocket"}
-        )
-    await ws.prepare(request)
-    found = await authenticate(ws, request, hub)
-    if isinstance(found, Closing):
-        await ws.close(code=found.code, message=found.reason.encode())
-        return ws
-    if not may_use(role, found):
-        await _refuse(ws, f"a {found.role.value} account cannot use the {role.value} console")
+    refusal = f"a {{role}} account cannot use the {role.value} console"
+    ws, found = await open_socket(request, hub, role, refusal, autoping=False)
+    if found is None:
         return ws
     if role is Role.AGENT and found.username not in {a.agent_id for a in hub.acd.agents}:
         await _refuse(ws, "this account is not an agent of the call distributor")

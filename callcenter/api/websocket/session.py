@@ -19,6 +19,7 @@ from aiohttp import WSMsgType, web
 from aiohttp.http_websocket import WebSocketError
 
 from callcenter.api.auth import SUPERVISING_ROLES
+from callcenter.api.errors import ApiError
 from callcenter.api.websocket import handlers
 from callcenter.api.websocket.hub import Hub, Outgoing, PendingOffer
 from callcenter.api.websocket.protocol import (
@@ -40,6 +41,37 @@ log = logging.getLogger(__name__)
 class Closing:
     code: int
     reason: str
+
+
+async def open_socket(
+    request: web.Request, hub: Hub, role: Role, refusal: str, **options: Any
+) -> tuple[web.WebSocketResponse, Principal | None]:
+    """Check the Origin, upgrade, authenticate and check the role: the socket and who
+    opened it, or the socket already closed (None) with the close code and reason.
+    `options` go to the WebSocketResponse (autoping, heartbeat)."""
+    origin = request.headers.get("Origin")
+    if origin is not None and origin not in hub.config.allowed_origins:
+        # Refused before the upgrade: a page from another site gets no socket at all.
+        raise ApiError(403, "origin_not_allowed", "this Origin may not open a console")
+    ws = web.WebSocketResponse(
+        timeout=hub.config.close_timeout_seconds,
+        max_msg_size=hub.config.max_message_bytes,
+        compress=False,
+        **options,
+    )
+    if not ws.can_prepare(request).ok:
+        raise ApiError(
+            426, "upgrade_required", "this is a WebSocket endpoint", {"Upgrade": "websocket"}
+        )
+    await ws.prepare(request)
+    found = await authenticate(ws, request, hub)
+    if isinstance(found, Closing):
+        await ws.close(code=found.code, message=found.reason.encode())
+        return ws, None
+    if not may_use(role, found):
+        await ws.close(code=Close.FORBIDDEN, message=refusal.format(role=found.role.value).encode())
+        return ws, None
+    return ws, found
 
 
 def may_use(role: Role, principal: Principal) -> bool:
