@@ -90,6 +90,26 @@ def free_udp_tcp_port() -> int:
     raise RuntimeError("no free UDP+TCP port")
 
 
+def free_media_ports(count: int = 4) -> int:
+    """The first of `count` consecutive UDP ports free now: SIPp's `-mp` binds the audio
+    RTP and RTCP ports and the video pair above them."""
+    for _ in range(100):
+        base = free_port(socket.SOCK_DGRAM) & ~1
+        held: list[socket.socket] = []
+        try:
+            for port in range(base, base + count):
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                held.append(s)
+                s.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in held:
+                s.close()
+    raise RuntimeError(f"no {count} consecutive free UDP ports")
+
+
 @asynccontextmanager
 async def fresh_postgres_database() -> AsyncIterator[str]:
     """A new, empty PostgreSQL database for one test, dropped afterwards."""

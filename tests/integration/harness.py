@@ -21,7 +21,13 @@ import aiohttp
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.services import free_port, free_udp_tcp_port, require_pjsua2, require_sipp
+from tests.services import (
+    free_media_ports,
+    free_port,
+    free_udp_tcp_port,
+    require_pjsua2,
+    require_sipp,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SIPP_DIR = ROOT / "tests" / "sipp"
@@ -304,7 +310,7 @@ def agent_phone(scenario: str, port: int, workdir: Path, calls: int = 1) -> Sipp
             "-mi",
             "127.0.0.1",
             "-mp",
-            str(free_port()),
+            str(free_media_ports()),
             "-m",
             str(calls),
             "-timeout",
@@ -328,7 +334,7 @@ def caller_args(server: Server | int, number: str = DEMO_NUMBER) -> list[str]:
         "-mi",
         "127.0.0.1",
         "-mp",
-        str(free_port()),
+        str(free_media_ports()),
         "-s",
         "hotline",
         "-key",

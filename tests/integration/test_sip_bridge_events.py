@@ -21,7 +21,12 @@ from callcenter.settings import PromptSettings, SipSettings
 from callcenter.softphone_bridge import messages as m
 from callcenter.softphone_bridge.bridge import SipBridge
 from tests.integration.harness import DEMO_NUMBER, Sipp
-from tests.services import free_port, free_udp_tcp_port, require_pjsua2, unavailable
+from tests.services import (
+    free_media_ports,
+    free_udp_tcp_port,
+    require_pjsua2,
+    unavailable,
+)
 
 pytestmark = pytest.mark.sip
 
@@ -80,7 +85,7 @@ class Peer:
         args = [
             f"127.0.0.1:{self.settings.port}",
             *("-i", "127.0.0.1", "-p", str(free_udp_tcp_port())),
-            *("-mi", "127.0.0.1", "-mp", str(free_port())),
+            *("-mi", "127.0.0.1", "-mp", str(free_media_ports())),
             *("-s", "hotline", "-key", "caller", DEMO_NUMBER, "-m", "1"),
             *extra,
             *("-timeout", "60s", "-timeout_error"),
