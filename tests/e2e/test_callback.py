@@ -90,13 +90,6 @@ def keys_then_wait_for_bye(server: Server, workdir: Path, keys: str, first_key_m
     return Sipp(str(path), args, workdir)
 
 
-def callee_phone(scenario: str, port: int, workdir: Path, calls: int = 1, talk_ms: int = 0) -> Sipp:
-    phone = agent_phone(scenario, port, workdir, calls)
-    if talk_ms:
-        phone.args += ["-d", str(talk_ms)]
-    return phone
-
-
 async def finished(*phones: Sipp, timeout: float = 60) -> None:
     for phone in phones:
         code, out = await phone.wait(timeout)
@@ -141,8 +134,8 @@ async def test_callback_key_then_agent_then_callee_bridged(
     record = await request_callback(server, tmp_path)
 
     alice = await agent_phone("agent_answer.xml", server.agents["alice"], tmp_path).start()
-    callee = await callee_phone(
-        "callee_answers_then_hangs_up.xml", callee_port, tmp_path, talk_ms=5000
+    callee = await agent_phone(
+        "answers_then_hangs_up.xml", callee_port, tmp_path, talk_ms=5000
     ).start()
     await server.set_state("alice", "available")
     # The callee hangs up after talking; the hotline then sends BYE to alice's phone.
@@ -181,8 +174,8 @@ async def test_waiting_callback_survives_a_restart(
     await server.start()
 
     alice = await agent_phone("agent_answer.xml", server.agents["alice"], tmp_path).start()
-    callee = await callee_phone(
-        "callee_answers_then_hangs_up.xml", callee_port, tmp_path, talk_ms=2000
+    callee = await agent_phone(
+        "answers_then_hangs_up.xml", callee_port, tmp_path, talk_ms=2000
     ).start()
     await server.set_state("alice", "available")
     await finished(callee, alice)
@@ -198,7 +191,7 @@ async def test_busy_callee_is_retried_then_dropped_and_the_agent_freed(
     # Two tries (callback_retries: 1, one second apart): alice answers both, the callee
     # is busy both times; the hotline hangs up alice's phone after each.
     alice = await agent_phone("agent_answer.xml", server.agents["alice"], tmp_path, 2).start()
-    callee = await callee_phone("agent_busy.xml", callee_port, tmp_path, calls=2).start()
+    callee = await agent_phone("agent_busy.xml", callee_port, tmp_path, calls=2).start()
     await server.set_state("alice", "available")
     await finished(callee, alice)
 

@@ -99,11 +99,13 @@ async def test_answered_call_leaves_record_ticket_and_metrics(
 
 
 async def test_second_call_attaches_to_the_open_incident(server: Server, tmp_path: Path) -> None:
-    alice = await agent_phone("agent_answer.xml", server.agents["alice"], tmp_path, calls=2).start()
+    alice = await agent_phone(
+        "answers_then_hangs_up.xml", server.agents["alice"], tmp_path, calls=2, talk_ms=1000
+    ).start()
     await server.set_state("alice", "available")
     tickets = []
     for _ in range(2):
-        phone = await caller("caller.xml", server, tmp_path, talk_ms=2000).start()
+        phone = await caller("caller_until_bye.xml", server, tmp_path).start()
         code, out = await phone.wait(60)
         assert code == 0, out
         record = await wait_for_call(server, lambda c: c["ticket_id"] is not None and c["ended_at"])
@@ -176,9 +178,11 @@ async def test_sigterm_during_a_call_sends_bye_and_writes_the_record(
 
 
 async def test_history_and_statistics_survive_a_restart(server: Server, tmp_path: Path) -> None:
-    alice = await agent_phone("agent_answer.xml", server.agents["alice"], tmp_path).start()
+    alice = await agent_phone(
+        "answers_then_hangs_up.xml", server.agents["alice"], tmp_path, talk_ms=1000
+    ).start()
     await server.set_state("alice", "available")
-    phone = await caller("caller.xml", server, tmp_path, talk_ms=2000).start()
+    phone = await caller("caller_until_bye.xml", server, tmp_path).start()
     await run_pair(phone, [alice])
     record = await wait_for_call(server, lambda c: c["ended_at"] is not None)
 

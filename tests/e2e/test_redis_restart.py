@@ -161,8 +161,10 @@ async def test_calls_go_on_and_the_processes_rebuild_the_shared_acd_after_redis_
     await eventually(free_on_both, "both processes see alice available again")
 
     # A new call, entering the other process, is routed to alice through the new log.
-    alice = await agent_phone("agent_answer.xml", a.agents["alice"], tmp_path).start()
-    phone = await caller("caller.xml", a, tmp_path, talk_ms=2000).start()
+    alice = await agent_phone(
+        "answers_then_hangs_up.xml", a.agents["alice"], tmp_path, talk_ms=1000
+    ).start()
+    phone = await caller("caller_until_bye.xml", a, tmp_path).start()
     code, out = await phone.wait(60)
     assert code == 0, out + phone.traces() + a.log()
     code, out = await alice.wait(30)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.e2e.test_callback import callee_phone, finished, history
+from tests.e2e.test_callback import finished, history
 from tests.e2e.test_console_call_control import console, ok, state, write_config
 from tests.e2e.test_hotline_call import wait_for_call
 from tests.integration.harness import ROOT, Server, agent_phone, caller
@@ -130,8 +130,8 @@ async def test_bridge_mode_dials_the_number_and_bridges_the_caller(
     bridge_server: Server, tmp_path: Path, target_port: int
 ) -> None:
     server = bridge_server
-    callee = await callee_phone(
-        "callee_answers_then_hangs_up.xml", target_port, tmp_path, talk_ms=3000
+    callee = await agent_phone(
+        "answers_then_hangs_up.xml", target_port, tmp_path, talk_ms=3000
     ).start()
     alice_phone = await agent_phone("agent_answer.xml", server.agents["alice"], tmp_path).start()
     async for alice in console(server, "alice"):
@@ -324,8 +324,8 @@ async def test_attended_transfer_to_a_number_bridges_the_caller_on_completion(
     """A consultation with an outside number (dialled even in refer mode), completed: the
     caller is bridged to the number, alice is freed, the record says transferred."""
     server = refer_server
-    callee = await callee_phone(
-        "callee_answers_then_hangs_up.xml", target_port, tmp_path, talk_ms=6000
+    callee = await agent_phone(
+        "answers_then_hangs_up.xml", target_port, tmp_path, talk_ms=6000
     ).start()
     alice_phone = await agent_phone("agent_answer.xml", server.agents["alice"], tmp_path).start()
     async for alice in console(server, "alice"):

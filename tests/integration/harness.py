@@ -299,7 +299,8 @@ class Sipp:
             await self.process.wait()
 
 
-def agent_phone(scenario: str, port: int, workdir: Path, calls: int = 1) -> Sipp:
+def agent_phone(scenario: str, port: int, workdir: Path, calls: int = 1, talk_ms: int = 0) -> Sipp:
+    """An agent's SIP phone at `port`; `talk_ms` is the scenario's -d pause."""
     return Sipp(
         scenario,
         [
@@ -316,6 +317,7 @@ def agent_phone(scenario: str, port: int, workdir: Path, calls: int = 1) -> Sipp
             "-timeout",
             "90s",
             "-timeout_error",
+            *(["-d", str(talk_ms)] if talk_ms else []),
         ],
         workdir,
     )
