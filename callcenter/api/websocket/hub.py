@@ -39,6 +39,8 @@ from callcenter.ticketing.records import TicketStore
 
 log = logging.getLogger(__name__)
 
+#: How long a stopping hub lets its screen-pop lookups finish before cancelling them.
+LOOKUP_DRAIN_SECONDS = 2.0
 #: Said when a console stayed away past the grace period while available.
 CONSOLE_CLOSED_REASON = "console closed"
 #: Used instead when the configured pause reasons do not include the one above.
@@ -226,9 +228,14 @@ class Hub:
         """Close every console (1001) and stop the lookups; the sessions end on their own."""
         for connection in list(self._counted):
             connection.close(Close.GOING_AWAY, "server shutting down")
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        # Lookups are let finish first: a query cancelled mid-flight makes SQLAlchemy tear
+        # its aiosqlite connection down while the close it started still waits on the
+        # connection's thread, which then never answers (a task pending forever).
+        if self._tasks:
+            _, pending = await asyncio.wait(list(self._tasks), timeout=LOOKUP_DRAIN_SECONDS)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
 
     async def running(self, app: web.Application) -> AsyncIterator[None]:
         """An aiohttp cleanup context: the ticker runs while the application does."""
