@@ -22,6 +22,7 @@ from callcenter.acd.core import (
     SYSTEM_PAUSE_REASONS,
     AcdCore,
     Place,
+    checked_attributes,
     checked_skills,
     new_statistics,
 )
@@ -280,8 +281,10 @@ class Acd(AcdCore):
         caller: str,
         priority: int = 0,
         skills: Mapping[str, int] | None = None,
+        attributes: Mapping[str, str] | None = None,
     ) -> None:
-        """A caller joins a queue, needing `skills` (skill -> minimum level) if given.
+        """A caller joins a queue, needing `skills` (skill -> minimum level) if given;
+        `attributes` (the IVR's findings) ride along to the offer.
 
         A caller who hung up in this queue within its resume window gets the old place
         back: the call counts as a new offer, but its wait runs from the first arrival.
@@ -305,6 +308,7 @@ class Acd(AcdCore):
             enqueued_at=place.enqueued_at if place else now,
             arrival=place.arrival if place else self._arrivals,
             skills=needs,
+            attributes=checked_attributes(attributes or {}),
         )
         self._calls[call_id] = call
         self._file(call)

@@ -96,9 +96,17 @@ class Enqueue(Command):
     caller: str
     priority: int = 0
     skills: dict[str, int] | None = None
+    attributes: dict[str, str] | None = None
 
     def apply(self, acd: Acd) -> None:
-        acd.enqueue(self.call_id, self.queue, self.caller, self.priority, skills=self.skills)
+        acd.enqueue(
+            self.call_id,
+            self.queue,
+            self.caller,
+            self.priority,
+            skills=self.skills,
+            attributes=self.attributes,
+        )
 
 
 @dataclass(frozen=True)
@@ -284,6 +292,8 @@ def _field(kind: type[Command], name: str, value: Any) -> Any:
         return tuple(str(v) for v in value)
     if name == "memberships":
         return {str(q): (int(level), int(penalty)) for q, (level, penalty) in value.items()}
+    if name == "attributes":
+        return {str(k): str(v) for k, v in value.items()}
     if isinstance(value, Mapping):
         return {str(k): int(v) for k, v in value.items()}
     return value

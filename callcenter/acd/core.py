@@ -531,3 +531,19 @@ def new_statistics(settings: QueueSettings) -> QueueStatistics:
 
 def checked_skills(skills: Mapping[str, int]) -> dict[str, int]:
     return {name: check_level(level, f"skill {name!r}") for name, level in skills.items()}
+
+
+#: A call carries at most this many attributes, each name and value at most this long:
+#: they travel in every replicated command and snapshot.
+MAX_ATTRIBUTES = 16
+MAX_ATTRIBUTE_LENGTH = 200
+
+
+def checked_attributes(attributes: Mapping[str, str]) -> dict[str, str]:
+    if len(attributes) > MAX_ATTRIBUTES:
+        raise InvalidSetting(f"a call carries at most {MAX_ATTRIBUTES} attributes")
+    checked = {str(k): str(v) for k, v in attributes.items()}
+    for name, value in checked.items():
+        if not name or len(name) > MAX_ATTRIBUTE_LENGTH or len(value) > MAX_ATTRIBUTE_LENGTH:
+            raise InvalidSetting(f"call attribute {name[:40]!r}: name or value empty or too long")
+    return checked

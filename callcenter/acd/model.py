@@ -244,6 +244,9 @@ class AcdCall:
     offered_to: list[str] = field(default_factory=list)
     #: Skills the call needs, skill -> minimum level.
     skills: dict[str, int] = field(default_factory=dict)
+    #: What the IVR learnt (topic, incident number, urgency): shown with the offer on
+    #: whichever process holds the agent's console, so it travels with the call.
+    attributes: dict[str, str] = field(default_factory=dict)
     #: The number to call back: the call is a queued callback, not a caller on hold.
     callback: str | None = None
     callback_attempts: int = 0

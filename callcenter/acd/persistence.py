@@ -78,6 +78,7 @@ def call_to_dict(call: AcdCall) -> dict[str, Any]:
         "offered_at": call.offered_at,
         "answered_at": call.answered_at,
         "skills": dict(call.skills),
+        "attributes": dict(call.attributes),
         "callback": call.callback,
         "callback_attempts": call.callback_attempts,
         "not_before": call.not_before,
@@ -113,6 +114,8 @@ def call_from_dict(data: Mapping[str, Any]) -> AcdCall:
         callback_attempts=int(data["callback_attempts"]),
         not_before=_opt_float(data["not_before"]),
         dialing=bool(data["dialing"]),
+        # Snapshots older than call attributes have none.
+        attributes={str(k): str(v) for k, v in (data.get("attributes") or {}).items()},
         estimate=(float(estimate[0]), float(estimate[1])) if estimate is not None else None,
     )
 

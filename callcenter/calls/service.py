@@ -806,7 +806,14 @@ class CallService:
         skills = dict(action.skills) or None
         fire(
             self._acd_store,
-            cmd.Enqueue(call.call_id, action.queue, call.caller, action.priority, skills),
+            cmd.Enqueue(
+                call.call_id,
+                action.queue,
+                call.caller,
+                action.priority,
+                skills,
+                dict(action.attributes) or None,
+            ),
         )
 
     def _cancel_timers(self, call: HotlineCall) -> None:

@@ -113,6 +113,7 @@ async def test_hold_resume_note_hangup_and_wrap_up_from_the_console(
         phone = await caller("caller_until_bye.xml", server, tmp_path).start()
         offer = await alice.expect("offer", timeout=20)
         call_id = offer["call_id"]
+        assert offer["ivr"] == {"topic": "general"}  # set by the IVR, carried by the ACD
         await alice.expect("call_connected", timeout=10)
 
         await ok(alice, "hold", call_id=call_id)

@@ -737,9 +737,8 @@ async def test_a_frame_over_the_limit_closes_1009_and_the_server_stays(desk: Des
 async def test_an_offer_pops_the_callers_details(desk: Desk) -> None:
     console = await desk.open("alice")
     await console.expect("state")
-    desk.hub.note_ivr_choice("c1", {"menu": "printer"})
     desk.clock.advance(0)
-    desk.acd.enqueue("c1", QUEUE, ZHANG_SAN)
+    desk.acd.enqueue("c1", QUEUE, ZHANG_SAN, attributes={"topic": "hardware"})
     desk.clock.advance(7)
     desk.acd.set_agent_state("alice", AgentState.AVAILABLE)
 
@@ -747,7 +746,7 @@ async def test_an_offer_pops_the_callers_details(desk: Desk) -> None:
     assert offer["call_id"] == "c1" and offer["queue"] == QUEUE
     assert offer["caller"] == ZHANG_SAN
     assert offer["waited_seconds"] == pytest.approx(7)
-    assert offer["ivr"] == {"menu": "printer"}
+    assert offer["ivr"] == {"topic": "hardware"}
     assert offer["screen_pop_pending"] is False
     pop = offer["screen_pop"]
     assert pop["matches"] == 1

@@ -191,7 +191,6 @@ class Hub:
         self._counted: set[Connection] = set()
         self._dirty_queues: set[str] = set()
         self._dirty_agents: set[str] = set()
-        self._ivr: dict[str, dict[str, Any]] = {}
         #: The queue of each agent's last offered call: the wrap-up time comes from it.
         self._last_queue: dict[str, str] = {}
         self._tasks: set[asyncio.Task[dict[str, Any]]] = set()
@@ -252,14 +251,6 @@ class Hub:
         """on_shutdown: tell the consoles before the server stops."""
         for connection in list(self._counted):
             connection.close(Close.GOING_AWAY, "server shutting down")
-
-    # ----- the call flow's extra knowledge ----------------------------------------------
-
-    def note_ivr_choice(self, call_id: str, choice: dict[str, Any]) -> None:
-        """What the caller chose in the IVR (JSON-able); shown with the call's offer."""
-        if len(self._ivr) > 10_000:  # calls that never reached an agent: forget the oldest
-            self._ivr.pop(next(iter(self._ivr)))
-        self._ivr[call_id] = dict(choice)
 
     # ----- connections -----------------------------------------------------------------
 
@@ -363,15 +354,12 @@ class Hub:
                 self._answered(event.agent_id, event.call_id, event.queue, None)
             case ev.CallCompleted():
                 self._ended(event.agent_id, event.call_id, "completed", talk=event.talk_seconds)
-                self._ivr.pop(event.call_id, None)
             case ev.OfferWithdrawn():
                 cause = event.reason.value if event.reason else None
                 self._ended(event.agent_id, event.call_id, "withdrawn", cause=cause)
             case ev.CallTransferred() if event.from_agent is not None:
                 talk = event.talk_seconds
                 self._ended(event.from_agent, event.call_id, "transferred", talk=talk)
-            case ev.CallAbandoned():
-                self._ivr.pop(event.call_id, None)
             case _:
                 pass
 
@@ -415,9 +403,11 @@ class Hub:
         now = self.clock.now()
         caller: str | None = None
         waited = 0.0
+        ivr: dict[str, str] | None = None
         if self.acd.has_call(event.call_id):
             acd_call = self.acd.call(event.call_id)
             caller, waited = acd_call.caller, max(0.0, now - acd_call.enqueued_at)
+            ivr = dict(acd_call.attributes) or None
         offer = {
             "type": "offer",
             "at": now,
@@ -427,7 +417,7 @@ class Hub:
             "callback": event.callback,
             "ring_timeout_seconds": event.ring_timeout_seconds,
             "waited_seconds": waited,
-            "ivr": self._ivr.get(event.call_id),
+            "ivr": ivr,
         }
         self._add_audio_url(offer, event.agent_id, event.call_id)
         live = LiveCall(event.call_id, event.queue, offer)

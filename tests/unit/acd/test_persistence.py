@@ -87,7 +87,7 @@ def busy_desk() -> Desk:
     desk.acd.enqueue("t1", HELPDESK, "+2", skills={"de": 3})  # -> talker
     desk.acd.answered("t1")
     desk.acd.set_agent_state("talker", AgentState.LOGGED_OUT)  # pending
-    desk.acd.enqueue("v1", VIP, "+3")  # -> ringer
+    desk.acd.enqueue("v1", VIP, "+3", attributes={"topic": "hardware"})  # -> ringer
     desk.advance(5)
     desk.acd.enqueue("gone", HELPDESK, "+4")
     desk.advance(5)
@@ -201,3 +201,19 @@ def test_a_damaged_state_is_refused_and_restores_nothing(damage: Any) -> None:
     with pytest.raises(InvalidSetting):
         desk.acd.restore_state(saved)
     assert desk.acd.agents == []
+
+
+def test_the_ivr_attributes_of_a_call_survive_a_restart() -> None:
+    restarted = Desk(QUEUES)
+    restarted.acd.restore_state(via_json(busy_desk().acd.export_state()))
+    assert restarted.acd.call("v1").attributes == {"topic": "hardware"}
+    assert restarted.acd.call("h2").attributes == {}
+
+
+def test_a_snapshot_from_before_call_attributes_restores_with_none() -> None:
+    saved = via_json(busy_desk().acd.export_state())
+    for call in saved["calls"]:
+        del call["attributes"]
+    restarted = Desk(QUEUES)
+    restarted.acd.restore_state(saved)
+    assert restarted.acd.call("v1").attributes == {}
