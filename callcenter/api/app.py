@@ -7,7 +7,7 @@ import secrets
 from aiohttp import web
 
 from callcenter import console
-from callcenter.api import admin, auth, knowledge, ops, routes, staffing, websocket
+from callcenter.api import admin, auth, knowledge, openapi, ops, routes, staffing, websocket
 from callcenter.api.deps import DEPS, DUMMY_PASSWORD_HASH, ApiDeps
 from callcenter.api.errors import error_middleware
 from callcenter.api.websocket import audio as websocket_audio
@@ -49,6 +49,7 @@ def build_app(deps: ApiDeps, hub: websocket.Hub | None = None) -> web.Applicatio
     admin.add_routes(app)
     staffing.add_routes(app)
     knowledge.add_routes(app)
+    openapi.add_routes(app)
     console.add_routes(app)
     if hub is not None:
         websocket.add_routes(app, hub)

@@ -6,7 +6,14 @@ import re
 from typing import Annotated, Literal, TypeVar
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 
 from callcenter.api.errors import ApiError
 from callcenter.ticketing.records import DEFAULT_LEVEL, MAX_LEVEL, MAX_PENALTY, MIN_LEVEL
@@ -31,9 +38,20 @@ class AgentStateBody(_Body):
     reason: str | None = Field(None, max_length=200)
 
 
+def _integral(value: object) -> object:
+    """JSON has one number type: `5.0` is the integer 5 (JSON Schema, and so the OpenAPI
+    document, says so), `5.5` is not. Strings stay refused."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+#: An integer body field: strict, except that a whole-valued JSON number counts.
+Whole = Annotated[int, BeforeValidator(_integral)]
+
 #: Queue and skill names: what the configuration and the database columns hold.
 Name = Annotated[str, Field(min_length=1, max_length=64)]
-Level = Annotated[int, Field(ge=MIN_LEVEL, le=MAX_LEVEL)]
+Level = Annotated[Whole, Field(ge=MIN_LEVEL, le=MAX_LEVEL)]
 #: More queues or skills than this for one agent is a mistake, not a desk.
 MAX_ENTRIES = 100
 
@@ -42,7 +60,7 @@ class MembershipBody(_Body):
     """How an agent serves one queue; either field may be left out."""
 
     level: Level = DEFAULT_LEVEL
-    penalty: int = Field(0, ge=0, le=MAX_PENALTY)
+    penalty: Whole = Field(0, ge=0, le=MAX_PENALTY)
 
 
 class MembershipsBody(_Body):
@@ -91,7 +109,7 @@ class ArticlePatchBody(_Body):
 class ArticleUseBody(_Body):
     """The ticket an article solved."""
 
-    ticket_id: int = Field(ge=1, le=2**31 - 1)
+    ticket_id: Whole = Field(ge=1, le=2**31 - 1)
 
 
 async def parse_body(request: web.Request, model: type[M], *, optional: bool = False) -> M:

@@ -322,7 +322,7 @@ BAD_BODIES: list[tuple[str, bytes, str]] = [
     ("/api/v1/agents/bob/memberships", b'{"queues": []}', "queues"),
     ("/api/v1/agents/bob/memberships", b'{"queues": {"vip": {"level": 11}}}', "queues.vip.level"),
     ("/api/v1/agents/bob/memberships", b'{"queues": {"vip": {"level": 0}}}', "queues.vip.level"),
-    ("/api/v1/agents/bob/memberships", b'{"queues": {"vip": {"level": 7.0}}}', "queues.vip.level"),
+    ("/api/v1/agents/bob/memberships", b'{"queues": {"vip": {"level": 7.5}}}', "queues.vip.level"),
     (
         "/api/v1/agents/bob/memberships",
         b'{"queues": {"vip": {"penalty": -1}}}',
@@ -348,6 +348,15 @@ async def test_bad_bodies_are_400_naming_the_field(desk: Desk) -> None:
         assert (status, code) == (400, "invalid_body"), (path, raw)
         assert message.startswith(f"{named}:"), (raw, message)
     assert await desk.store.agent_account("bob") == before
+
+
+async def test_whole_valued_json_numbers_are_integers(desk: Desk) -> None:
+    """JSON (and JSON Schema, so the OpenAPI document) has one number type: 7.0 is 7."""
+    status, body = await desk.call(
+        "PUT", f"/api/v1/queues/{VIP}/agents/alice", raw=b'{"level": 7.0, "penalty": 2e1}'
+    )
+    assert status == 200
+    assert [(a["username"], a["level"], a["penalty"]) for a in body["agents"]] == [("alice", 7, 20)]
 
 
 async def test_empty_body_adds_with_default_level_and_penalty(desk: Desk) -> None:
