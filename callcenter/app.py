@@ -260,7 +260,10 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
             tokens=tokens,
             clock=clock,
             registry=registry,
-            config=WebSocketConfig(allowed_origins=frozenset(settings.http.allowed_origins)),
+            config=WebSocketConfig(
+                allowed_origins=frozenset(settings.http.allowed_origins),
+                dispositions=tuple(settings.acd.dispositions),
+            ),
             call_control=call_control,
             kb=kb,
             audio_url=audio_url,

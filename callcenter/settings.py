@@ -12,7 +12,7 @@ import re
 import socket
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from callcenter.acd.model import (
+    DEFAULT_DISPOSITIONS,
     DEFAULT_PAUSE_REASONS,
     JoinEmpty,
     OverflowKind,
@@ -357,6 +358,10 @@ class AcdSettings(_Section):
     #: Reasons an agent may give for a pause; "no answer", "busy", "rejected" and
     #: "unreachable" (the ACD's own, after a failed offer) are accepted in any case.
     pause_reasons: list[str] = Field(default_factory=lambda: list(DEFAULT_PAUSE_REASONS))
+    #: Codes an agent gives a call at wrap-up; the call record keeps the one chosen.
+    dispositions: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]] = Field(
+        default_factory=lambda: list(DEFAULT_DISPOSITIONS), min_length=1
+    )
     #: Offset of local time from UTC: "today" of the fewest_calls and least_talk_time
     #: counters starts at local midnight.
     utc_offset_hours: float = Field(0.0, ge=-12, le=14)
@@ -368,6 +373,8 @@ class AcdSettings(_Section):
         names = [q.name for q in self.queues]
         if len(set(names)) != len(names):
             raise ValueError("queue names must be unique")
+        if len(set(self.dispositions)) != len(self.dispositions):
+            raise ValueError("dispositions must be unique")
         if self.default_queue not in names:
             raise ValueError(f"default_queue {self.default_queue!r} is not a configured queue")
         for queue in self.queues:

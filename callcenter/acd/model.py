@@ -36,6 +36,16 @@ DEFAULT_PAUSE_REASONS = (
     "unreachable",
 )
 
+#: Codes an agent gives a call at wrap-up when the configuration names none.
+DEFAULT_DISPOSITIONS = (
+    "resolved",
+    "escalated",
+    "follow_up",
+    "information",
+    "wrong_number",
+    "other",
+)
+
 
 class Strategy(enum.StrEnum):
     """How a queue picks among its free agents (after penalty and skills, see routing.py)."""

@@ -131,6 +131,9 @@ def call_view(record: CallRecord) -> dict[str, Any]:
         "ticket_id": record.ticket_id,
         "transfer_target": record.transfer_target,
         "media": dict(record.media),
+        "disposition": record.disposition,
+        "ivr_outcome": record.ivr_outcome,
+        "ivr": dict(record.ivr_attributes),
     }
 
 

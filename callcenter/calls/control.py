@@ -128,6 +128,7 @@ class TicketNotes(Protocol):
         description: str | None = None,
         first_contact_resolved: bool | None = None,
         kb_article_id: int | None = None,
+        disposition: str | None = None,
     ) -> int: ...
 
     async def add_ticket_note(
@@ -343,6 +344,7 @@ class CallFlowControl:
                 description=form.description,
                 first_contact_resolved=form.first_contact_resolved,
                 kb_article_id=form.kb_article_id,
+                disposition=form.disposition,
             )
         except LookupError as exc:
             raise NoTicket(str(exc).strip("'\"")) from exc

@@ -794,12 +794,13 @@ class CallService:
         if call.ivr_outcome is None:
             call.ivr_outcome = outcome
             self._bus.publish(IvrFinished(self._clock.now(), call.call_id, outcome))
+            self._write(call, ivr_outcome=outcome.value, ivr_attributes=dict(call.attributes))
 
     def _enqueue(self, call: HotlineCall, action: Enqueue) -> None:
+        call.attributes = dict(action.attributes)
         self._ivr_finished(call, IvrOutcome.QUEUED)
         self._cancel_timers(call)
         call.prompts_left.clear()
-        call.attributes = dict(action.attributes)
         self._telephony.send(m.PlayMusic(call.call_id))
         call.queued = True
         self._announcer.waiting(call.call_id, call.language)

@@ -364,6 +364,11 @@ class CallRecord(Base):
     pickup_latency_seconds: Mapped[float | None] = mapped_column(Float)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
     media: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: The agent's code for the call at wrap-up (one of `acd.dispositions`).
+    disposition: Mapped[str | None] = mapped_column(String(32), index=True)
+    #: How the IVR ended (`ivr.events.IvrOutcome`) and what it learnt on the way.
+    ivr_outcome: Mapped[str | None] = mapped_column(String(16))
+    ivr_attributes: Mapped[dict[str, str] | None] = mapped_column(JSON)
 
 
 # The supervisor's "recent calls" list reads newest first.

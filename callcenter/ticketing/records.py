@@ -149,6 +149,11 @@ class CallRecord:
     media: dict[str, int] = field(default_factory=dict)  # RTP packet counts per leg
     #: Where an outside transfer sent the call (outcome `transferred`), as asked.
     transfer_target: str | None = None
+    #: The agent's code for the call at wrap-up (`acd.dispositions`).
+    disposition: str | None = None
+    #: How the IVR ended (`IvrOutcome`) and the attributes it set (topic, incident, ...).
+    ivr_outcome: str | None = None
+    ivr_attributes: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -195,6 +200,8 @@ class TicketStore(Protocol):
         pickup_latency_seconds: float | None = None,
         media: dict[str, int] | None = None,
         transfer_target: str | None = None,
+        ivr_outcome: str | None = None,
+        ivr_attributes: dict[str, str] | None = None,
     ) -> None: ...
 
     async def recover_interrupted_calls(

@@ -325,6 +325,8 @@ class SqlTicketStore:
         pickup_latency_seconds: float | None = None,
         media: dict[str, int] | None = None,
         transfer_target: str | None = None,
+        ivr_outcome: str | None = None,
+        ivr_attributes: dict[str, str] | None = None,
     ) -> None:
         """Set the given fields; None leaves a field as it is. Unknown call: LookupError.
 
@@ -340,6 +342,8 @@ class SqlTicketStore:
             "outcome": None if outcome is None else CallOutcome(outcome).value,
             "pickup_latency_seconds": pickup_latency_seconds,
             "media": None if media is None else dict(media),
+            "ivr_outcome": ivr_outcome,
+            "ivr_attributes": None if ivr_attributes is None else dict(ivr_attributes),
         }
         values = {name: value for name, value in values.items() if value is not None}
         async with self.write_transaction() as session:
@@ -495,6 +499,7 @@ class SqlTicketStore:
         description: str | None = None,
         first_contact_resolved: bool | None = None,
         kb_article_id: int | None = None,
+        disposition: str | None = None,
     ) -> int:
         """Record an agent's after-call form on the call's ticket; returns the ticket id.
 
@@ -508,7 +513,7 @@ class SqlTicketStore:
 
         `kb_article_id`: the knowledge-base article that solved it, counted once per ticket
         (`knowledge.count_use`); only with a resolving status (resolved, closed), and an
-        unknown article is a ValueError.
+        unknown article is a ValueError. `disposition` goes on the call record.
         """
         actor = Actor(author, WorkflowRole.AGENT)
         solved = status in (TicketStatus.RESOLVED, TicketStatus.CLOSED)
@@ -557,6 +562,12 @@ class SqlTicketStore:
             session.add_all(audit_rows(entries))
             ticket.updated_at = now
             ticket.version += 1
+            if disposition is not None:
+                await session.execute(
+                    update(models.CallRecord)
+                    .where(models.CallRecord.id == call_id)
+                    .values(disposition=disposition)
+                )
             await session.flush()
             result = ticket.id
             if kb_article_id is not None:
@@ -1128,4 +1139,7 @@ def _call_record(row: models.CallRecord, employee_username: str | None) -> CallR
         ticket_id=row.ticket_id,
         media={str(k): int(v) for k, v in row.media.items() if k != TRANSFER_TARGET},
         transfer_target=row.media.get(TRANSFER_TARGET),
+        disposition=row.disposition,
+        ivr_outcome=row.ivr_outcome,
+        ivr_attributes=dict(row.ivr_attributes or {}),
     )

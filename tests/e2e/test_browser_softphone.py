@@ -124,6 +124,7 @@ async def test_a_browser_agent_takes_a_call_with_nothing_but_the_browser(
         await expect(page.locator("#audio")).to_have_attribute("data-status", "ended")
         await page.fill("#wu-subject", "Laptop docking station dead")
         await page.fill("#wu-resolution", "swapped the dock via the browser phone")
+        await page.select_option("#wu-disposition", "resolved")
         await page.click("#wrapup-submit")
         await expect(page.locator(".toast.ok", has_text="wrap-up saved")).to_be_visible()
         await finished(phone)
@@ -132,6 +133,7 @@ async def test_a_browser_agent_takes_a_call_with_nothing_but_the_browser(
 
     record = await wait_for_call(server, lambda c: c["ended_at"] is not None and c["media"])
     assert (record["outcome"], record["agent"]) == ("answered", "alice")
+    assert record["disposition"] == "resolved"
     media = record["media"]
     assert media["caller_heard_level_peak"] > 0, media  # Chromium's fake microphone beeps
     saved = await ticket_text(server, record["ticket_id"])

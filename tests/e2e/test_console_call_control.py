@@ -135,6 +135,10 @@ async def test_hold_resume_note_hangup_and_wrap_up_from_the_console(
         await finished(phone, alice_phone)  # both legs got BYE
 
         form = {"category": "printer", "status": "resolved", "resolution": "cleaned tray 2"}
+        refused = await alice.request("wrap_up", call_id=call_id, disposition="fixed", **form)
+        assert (refused["type"], refused["code"]) == ("error", "invalid_field"), refused
+        assert "disposition" in refused["message"]
+        form["disposition"] = "resolved"
         done = await ok(alice, "wrap_up", call_id=call_id, **form)
         assert done["ticket_id"] == noted["ticket_id"]
         await state(alice, "available")
@@ -142,6 +146,8 @@ async def test_hold_resume_note_hangup_and_wrap_up_from_the_console(
     record = await wait_for_call(server, lambda c: c["ended_at"] is not None and c["media"])
     assert (record["id"], record["outcome"], record["agent"]) == (call_id, "answered", "alice")
     assert record["ticket_id"] == noted["ticket_id"]
+    assert record["disposition"] == "resolved"
+    assert (record["ivr_outcome"], record["ivr"]) == ("queued", {"topic": "general"})
     media = record["media"]
     assert media["caller_music_level_peak"] > 0, media
     # Music while it waited (well under a second: alice was free) and during the hold.

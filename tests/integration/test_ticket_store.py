@@ -684,3 +684,34 @@ async def test_a_note_on_a_call_without_ticket_opens_one(store: SqlTicketStore) 
     assert ticket.subject == "Phone call from +8610999"
     record = await store.call_record("call-2")
     assert record is not None and record.ticket_id == ticket_id
+
+
+async def test_the_call_record_keeps_the_ivr_outcome_and_the_agents_disposition(
+    store: SqlTicketStore,
+) -> None:
+    zhang = await _add_employee(store, "zhang", ("02088881001",))
+    await store.open_call_record("call-1", None, "+862088881001", zhang, T0)
+    await store.update_call_record(
+        "call-1", ivr_outcome="queued", ivr_attributes={"topic": "hardware", "urgent": "yes"}
+    )
+    await store.attach_call_to_incident("call-1", zhang, T0, WINDOW)
+    later = T0 + timedelta(minutes=5)
+    await store.save_wrap_up("call-1", author="alice", now=later, disposition="follow_up")
+    record = await store.call_record("call-1")
+    assert record is not None
+    assert (record.ivr_outcome, record.ivr_attributes) == (
+        "queued",
+        {"topic": "hardware", "urgent": "yes"},
+    )
+    assert record.disposition == "follow_up"
+    # A form without a disposition leaves the one given before.
+    await store.save_wrap_up("call-1", author="alice", now=later, resolution="new toner")
+    record = await store.call_record("call-1")
+    assert record is not None and record.disposition == "follow_up"
+
+
+async def test_a_record_from_before_the_ivr_knows_nothing_of_it(store: SqlTicketStore) -> None:
+    await store.open_call_record("call-2", None, "+862088881002", None, T0)
+    record = await store.call_record("call-2")
+    assert record is not None
+    assert (record.ivr_outcome, record.ivr_attributes, record.disposition) == (None, {}, None)

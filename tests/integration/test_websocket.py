@@ -642,6 +642,25 @@ async def test_the_wrap_up_form_may_follow_the_ended_call(make_desk: MakeDesk) -
     assert (reply["type"], reply["code"]) == ("error", "forbidden")
 
 
+async def test_the_wrap_up_disposition_is_one_of_the_configured_codes(make_desk: MakeDesk) -> None:
+    control = RecordingControl()
+    desk = await make_desk(control=control, dispositions=("resolved", "wrong_number"))
+    console = await desk.open("alice")
+    assert console.hello["dispositions"] == ["resolved", "wrong_number"]
+    offer_call(desk)
+    desk.acd.answered("c1")
+    desk.acd.hangup("c1")
+    await console.expect("call_ended")
+    reply = await console.request("wrap_up", call_id="c1", disposition="fixed")
+    assert (reply["type"], reply["code"]) == ("error", "invalid_field")
+    assert reply["message"] == "disposition: not one of resolved, wrong_number"
+    assert control.calls == []
+    reply = await console.request("wrap_up", call_id="c1", disposition="wrong_number")
+    assert reply["type"] == "ok"
+    (_, _, _, form) = control.calls[0]
+    assert form.disposition == "wrong_number"
+
+
 async def test_an_agent_cannot_act_on_another_agents_call(make_desk: MakeDesk) -> None:
     control = RecordingControl()
     desk = await make_desk(control=control)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from callcenter.acd.model import DEFAULT_DISPOSITIONS
 from callcenter.settings import ConfigError, Settings, env_names, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -233,3 +234,22 @@ def test_bad_announcement_settings_name_the_key(tmp_path: Path, queue: str, mess
     path.write_text("acd:\n  queues:\n    - name: helpdesk\n" + queue)
     with pytest.raises(ConfigError, match=message):
         load(path=path)
+
+
+@pytest.mark.parametrize(
+    ("dispositions", "message"),
+    [
+        ("[resolved, Fixed]", r"acd\.dispositions\.1: String should match"),
+        ("[resolved, resolved]", r"acd: .*dispositions must be unique"),
+        ("[]", r"acd\.dispositions: List should have at least 1 item"),
+    ],
+)
+def test_dispositions_are_checked(tmp_path: Path, dispositions: str, message: str) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(f"acd:\n  dispositions: {dispositions}\n")
+    with pytest.raises(ConfigError, match=message):
+        load(path=path)
+
+
+def test_the_shipped_file_lists_the_default_dispositions() -> None:
+    assert load().acd.dispositions == list(DEFAULT_DISPOSITIONS)

@@ -58,6 +58,8 @@ class WrapUpForm:
     device_asset_tag: str | None = None
     description: str | None = None  # appended to the ticket's text, signed and dated
     first_contact_resolved: bool | None = None  # the agent's verdict: solved on this call
+    #: The agent's code for the call (one of `acd.dispositions`), kept on the call record.
+    disposition: str | None = None
     #: The knowledge-base article that solved it (with status resolved or closed).
     kb_article_id: int | None = None
     extra: dict[str, str] = field(default_factory=dict)

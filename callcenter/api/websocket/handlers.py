@@ -156,8 +156,12 @@ async def wrap_up(hub: Hub, agent_id: str, request: Request) -> Result:
         device_asset_tag=request.opt_text("device_asset_tag"),
         description=request.opt_text("description"),
         first_contact_resolved=request.opt_bool("first_contact_resolved"),
+        disposition=request.opt_text("disposition"),
         kb_article_id=request.opt_int("kb_article_id"),
     )
+    if form.disposition is not None and form.disposition not in hub.config.dispositions:
+        known = ", ".join(hub.config.dispositions)
+        raise ProtocolError("invalid_field", f"disposition: not one of {known}", request.id)
     ticket_id = await _control(hub).submit_wrap_up(agent_id, call_id, form)
     return {"call_id": call_id, "ticket_id": ticket_id}
 

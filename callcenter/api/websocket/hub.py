@@ -25,7 +25,7 @@ from callcenter.acd.acd import Acd
 from callcenter.acd.commands import SetAgentState
 from callcenter.acd.core import SYSTEM_PAUSE_REASONS
 from callcenter.acd.errors import AcdError, UnknownAgent
-from callcenter.acd.model import AgentState
+from callcenter.acd.model import DEFAULT_DISPOSITIONS, AgentState
 from callcenter.acd_store import AcdStore
 from callcenter.acd_store.store import fire
 from callcenter.api.websocket import screen_pop, views
@@ -75,6 +75,8 @@ class WebSocketConfig:
     #: How often the token's expiry is checked.
     auth_check_interval_seconds: float = 1.0
     pause_reason: str = CONSOLE_CLOSED_REASON
+    #: The wrap-up form's disposition codes (`acd.dispositions`).
+    dispositions: tuple[str, ...] = DEFAULT_DISPOSITIONS
 
 
 class Connection(Protocol):
@@ -336,6 +338,7 @@ class Hub:
             "pause_reasons": sorted(
                 self.acd.pause_reasons - SYSTEM_PAUSE_REASONS - {self.pause_reason}
             ),
+            "dispositions": list(self.config.dispositions),
         }
 
     # ----- ACD events ------------------------------------------------------------------

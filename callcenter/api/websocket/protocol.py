@@ -169,6 +169,7 @@ AGENT_REQUESTS: dict[str, Spec] = {
         device_asset_tag=(Text(max_length=64), False),
         description=(Text(max_length=MAX_NOTE), False),
         first_contact_resolved=(Boolean(), False),
+        disposition=(Text(max_length=32), False),
         kb_article_id=(Integer(1, 2**31 - 1), False),
     ),
     "add_note": _call(text=(Text(max_length=MAX_NOTE), True)),

@@ -32,6 +32,11 @@
           return option;
         }),
       );
+      const dispositions = $("#wu-disposition");
+      dispositions.replaceChildren(
+        new Option("–", ""),
+        ...(hello.dispositions || []).map((code) => new Option(code.replaceAll("_", " "), code)),
+      );
       // The server sends the state and the live call again: forget what may be stale.
       call = null;
       wrap = null;
@@ -451,7 +456,7 @@
       if (!afterCallId) return;
       const form = event.target;
       const fields = { call_id: afterCallId };
-      for (const name of ["subject", "category", "status", "description", "resolution", "device_asset_tag"]) {
+      for (const name of ["subject", "category", "status", "disposition", "description", "resolution", "device_asset_tag"]) {
         const value = form.elements[name].value.trim();
         if (value) fields[name] = value;
       }
