@@ -86,7 +86,8 @@ cluster-stop:
 cluster-render: venv
 	$(PY) scripts/cluster.py render
 
-# The cluster benchmark starts `scripts/cluster.py` clusters of 1, 2 and 4 nodes (Kamailio).
+# The cluster benchmark starts `scripts/cluster.py` clusters of 1, 2 and 4 nodes (Kamailio);
+# the ticket benchmark fills a throw-away PostgreSQL database with 1,000,000 tickets.
 bench: venv pjsua2 prompts services cluster-packages
 	$(PY) -m benchmarks.acd_bench
 	$(PY) -m benchmarks.acd_redis_bench
@@ -96,6 +97,7 @@ bench: venv pjsua2 prompts services cluster-packages
 	$(CC) simulate --seed 1 | tail -1
 	$(PY) -m benchmarks.sip_load
 	$(PY) -m benchmarks.cluster_bench
+	$(PY) -m benchmarks.ticket_bench
 
 clean:
 	rm -rf $(VENV) var

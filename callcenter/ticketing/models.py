@@ -480,3 +480,9 @@ SEARCH_OBJECTS = frozenset(
 def in_models(name: str | None, type_: str, parent_names: Any) -> bool:
     """Alembic's `include_name` hook: False for the per-dialect full-text objects."""
     return name not in SEARCH_OBJECTS
+
+
+# -- ticket indexes (benchmarks/ticket_bench.py, migration 0010) ---------------------------
+
+# The screen pop's suggestions and the "most used" listing: most used articles first.
+Index("ix_kb_article_use_count_title_id", KbArticle.use_count.desc(), KbArticle.title, KbArticle.id)

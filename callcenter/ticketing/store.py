@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from callcenter.ticketing import models
 from callcenter.ticketing.calendar import WEEKDAYS, BusinessCalendar
@@ -917,10 +917,12 @@ def calendar_data(calendar: BusinessCalendar) -> dict[str, Any]:
 
 
 def _employee_query() -> Select[models.Employee]:
+    """The employee with its phones, department and organisation: the two many-to-one are
+    joined into the one query (two round trips fewer on every screen pop)."""
     return select(models.Employee).options(
         selectinload(models.Employee.phones),
-        selectinload(models.Employee.department),
-        selectinload(models.Employee.organisation),
+        joinedload(models.Employee.department),
+        joinedload(models.Employee.organisation),
     )
 
 

@@ -4,7 +4,7 @@ how the IVR ended with what it learnt (topic, incident, urgency).
 Existing records have none of the three.
 
 Revision ID: 0011
-Revises: 0006
+Revises: 0010
 Create Date: 2026-12-05
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | None = "0006"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
