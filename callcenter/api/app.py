@@ -7,7 +7,17 @@ import secrets
 from aiohttp import web
 
 from callcenter import console
-from callcenter.api import admin, auth, knowledge, openapi, ops, routes, staffing, websocket
+from callcenter.api import (
+    admin,
+    auth,
+    knowledge,
+    openapi,
+    ops,
+    routes,
+    staffing,
+    tickets,
+    websocket,
+)
 from callcenter.api.deps import DEPS, DUMMY_PASSWORD_HASH, ApiDeps
 from callcenter.api.errors import error_middleware
 from callcenter.api.websocket import audio as websocket_audio
@@ -46,6 +56,7 @@ def build_app(deps: ApiDeps, hub: websocket.Hub | None = None) -> web.Applicatio
     app.router.add_get("/metrics", ops.metrics)
     app.router.add_post("/api/v1/auth/login", auth.login)
     routes.add_routes(app)
+    tickets.add_routes(app)
     admin.add_routes(app)
     staffing.add_routes(app)
     knowledge.add_routes(app)

@@ -1,4 +1,4 @@
-"""Desk resources under /api/v1: agents, queues, calls, tickets.
+"""Desk resources under /api/v1: agents, queues, calls (tickets: `tickets.py`).
 
 Each handler checks who may ask, calls the ACD or the store, and shapes the reply;
 the middlewares have already checked the token and will map errors.
@@ -11,7 +11,7 @@ from aiohttp import web
 from callcenter.acd.commands import SetAgentState
 from callcenter.acd.model import AgentState
 from callcenter.api.auth import principal, supervises
-from callcenter.api.bodies import AgentStateBody, id_param, int_param, parse_body, required_param
+from callcenter.api.bodies import AgentStateBody, int_param, parse_body
 from callcenter.api.deps import DEPS
 from callcenter.api.errors import ApiError
 from callcenter.api.views import (
@@ -20,13 +20,10 @@ from callcenter.api.views import (
     call_view,
     event_view,
     queue_view,
-    ticket_view,
 )
 
 DEFAULT_CALLS_LIMIT = 50
 MAX_CALLS_LIMIT = 500
-#: Ids beyond a 32-bit column cannot exist; answering 404 spares the database the error.
-MAX_TICKET_ID = 2**31 - 1
 
 
 def add_routes(app: web.Application) -> None:
@@ -35,8 +32,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/queues", list_queues)
     app.router.add_get("/api/v1/calls", list_calls)
     app.router.add_get("/api/v1/calls/{call_id}/events", call_events)
-    app.router.add_get("/api/v1/tickets", list_tickets)
-    app.router.add_get("/api/v1/tickets/{ticket_id}", get_ticket)
 
 
 async def list_agents(request: web.Request) -> web.Response:
@@ -90,21 +85,3 @@ async def call_events(request: web.Request) -> web.Response:
         raise ApiError(404, "unknown_call", f"no call {call_id!r}")
     events = await deps.store.acd_events(call_id)
     return web.json_response({"call": call_id, "events": [event_view(e) for e in events]})
-
-
-async def list_tickets(request: web.Request) -> web.Response:
-    deps = request.app[DEPS]
-    username = required_param(request, "employee")
-    if await deps.store.employee_by_username(username) is None:
-        raise ApiError(404, "unknown_employee", f"no employee {username!r}")
-    tickets = await deps.store.tickets_of(username)
-    return web.json_response({"tickets": [ticket_view(t) for t in tickets]})
-
-
-async def get_ticket(request: web.Request) -> web.Response:
-    deps = request.app[DEPS]
-    ticket_id = id_param(request, "ticket_id")
-    ticket = await deps.store.ticket(ticket_id) if ticket_id <= MAX_TICKET_ID else None
-    if ticket is None:
-        raise ApiError(404, "unknown_ticket", f"no ticket {ticket_id}")
-    return web.json_response(ticket_view(ticket))

@@ -486,3 +486,23 @@ def in_models(name: str | None, type_: str, parent_names: Any) -> bool:
 
 # The screen pop's suggestions and the "most used" listing: most used articles first.
 Index("ix_kb_article_use_count_title_id", KbArticle.use_count.desc(), KbArticle.title, KbArticle.id)
+
+
+# -- ticket REST API (migration 0007): notes --------------------------------------------
+
+
+class TicketNote(Base):
+    """A dated, signed note on a ticket; `internal` ones are for the desk, not the caller."""
+
+    __tablename__ = "ticket_note"
+    __table_args__ = (Index("ix_ticket_note_ticket_id_at", "ticket_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    author: Mapped[str] = mapped_column(String(64))
+    # Before `text`: the column's name would hide sqlalchemy's text() below it.
+    internal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    text: Mapped[str] = mapped_column(Text)
+    #: The call it was written during (the console's note request), if any.
+    call_id: Mapped[str | None] = mapped_column(ForeignKey("call_record.id", ondelete="SET NULL"))

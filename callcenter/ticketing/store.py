@@ -478,7 +478,8 @@ class SqlTicketStore:
             ]
 
     async def ticket_description(self, ticket_id: int) -> str | None:
-        """The ticket's free text (wrap-up forms and notes are appended to it); None: no ticket."""
+        """The ticket's free text (wrap-up descriptions are appended to it; notes are
+        `ticket_note` rows since migration 0007); None: no ticket."""
         async with self._read() as session:
             row = await session.get(models.Ticket, ticket_id)
             return None if row is None else row.description
@@ -596,14 +597,24 @@ class SqlTicketStore:
             return ticket.id
 
     async def add_ticket_note(self, call_id: str, text: str, *, author: str, now: datetime) -> int:
-        """Append a dated, signed note to the call's ticket (a new incident if it has none);
-        returns the ticket id. Unknown call: LookupError."""
+        """Add a dated, signed note (a `ticket_note` row naming the call) to the call's
+        ticket (a new incident if it has none); returns the ticket id. Unknown call:
+        LookupError."""
         async with self.write_transaction() as session:
             ticket = await self._ticket_of_call(session, call_id, None, now)
-            _append_entry(ticket, now, author, "note", text)
+            note = models.TicketNote(
+                ticket_id=ticket.id,
+                at=now,
+                author=author,
+                text=text.strip(),
+                call_id=call_id,
+                internal=False,
+            )
+            session.add(note)
+            await session.flush()
             session.add(
                 models.TicketAudit(
-                    ticket_id=ticket.id, at=now, actor=author, field="note", new="appended"
+                    ticket_id=ticket.id, at=now, actor=author, field="note", new=str(note.id)
                 )
             )
             ticket.updated_at = now

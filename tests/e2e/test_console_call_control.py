@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from websockets.asyncio.client import connect
 
 from callcenter.ticketing.store import open_store
+from callcenter.ticketing.ticket_repo import TicketRepo
 from tests.e2e.test_callback import agent_states, finished, history
 from tests.e2e.test_hotline_call import wait_for_call
 from tests.integration.harness import ROOT, Server, agent_phone, caller
@@ -91,6 +92,7 @@ async def ticket_text(server: Server, ticket_id: int) -> str:
     try:
         description = await store.ticket_description(ticket_id)
         ticket = await store.ticket(ticket_id)
+        notes = await TicketRepo(store).notes(ticket_id)
     finally:
         await store.close()
     assert description is not None and ticket is not None
@@ -98,6 +100,7 @@ async def ticket_text(server: Server, ticket_id: int) -> str:
         {
             "status": ticket.status.value,
             "description": description,
+            "notes": [[n.author, n.text, n.call_id] for n in notes],
             "category": ticket.category,
             "resolution": ticket.resolution,
         }
@@ -155,7 +158,7 @@ async def test_hold_resume_note_hangup_and_wrap_up_from_the_console(
     assert media["caller_heard_level_peak"] > 0, media  # the agent, before and after
     saved = json.loads(await ticket_text(server, noted["ticket_id"]))
     assert saved["status"] == "resolved"
-    assert "note by alice] printer jams on tray 2" in saved["description"]
+    assert saved["notes"] == [["alice", "printer jams on tray 2", call_id]]
     assert (saved["category"], saved["resolution"]) == ("printer", "cleaned tray 2")
     assert (await agent_states(server))["alice"] == ("available", None)
 

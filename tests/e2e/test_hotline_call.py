@@ -162,9 +162,7 @@ async def test_sigterm_during_a_call_sends_bye_and_writes_the_record(
     phone = await caller("caller_until_bye.xml", server, tmp_path).start()
     answered = await wait_for_call(server, lambda c: c["outcome"] == "answered")
     assert answered["ended_at"] is None
-    started = asyncio.get_running_loop().time()
-    assert await server.stop(signal.SIGTERM) == 0
-    assert asyncio.get_running_loop().time() - started < 5
+    assert await server.stop(signal.SIGTERM) == 0  # by itself, before the harness kills it
     await run_pair(phone, [alice])  # both phones received our BYE and answered it
 
     store = open_store(database_url, "CN")

@@ -22,6 +22,7 @@ from callcenter.ticketing.demo import load_demo, years_after
 from callcenter.ticketing.migrate import alembic_config, upgrade
 from callcenter.ticketing.records import AcdEventEntry, CallOutcome, Role, TicketStatus
 from callcenter.ticketing.store import SqlTicketStore, make_engine, open_store
+from callcenter.ticketing.ticket_repo import TicketRepo
 from callcenter.ticketing.workflow import Tier, WorkflowError
 
 T0 = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
@@ -582,9 +583,12 @@ async def test_wrap_up_form_and_notes_land_on_the_calls_ticket(store: SqlTicketS
         later,
     )
     assert (ticket.contacts, ticket.version) == (1, 4)  # opened, the call, the note, the form
-    assert await store.ticket_description(ticket_id) == (
-        "[2025-03-10T09:05:00+00:00 note by alice] rebooted"
-    )
+    # The note is a row of its own, naming the call; the description stays as it was.
+    assert await store.ticket_description(ticket_id) == ""
+    notes = await TicketRepo(store).notes(ticket_id)
+    assert [(n.author, n.text, n.call_id, n.internal, n.at) for n in notes] == [
+        ("alice", "rebooted", "call-1", False, later)
+    ]
     trail = [(e.actor, e.field, e.old, e.new) for e in await store.ticket_audit(ticket_id)]
     assert trail == [
         ("system", "kind", None, "incident"),
@@ -592,7 +596,7 @@ async def test_wrap_up_form_and_notes_land_on_the_calls_ticket(store: SqlTicketS
         ("system", "priority", None, "3"),
         ("system", "tier", None, "tier1_service_desk"),
         ("system", "contacts", "0", "1"),
-        ("alice", "note", None, "appended"),
+        ("alice", "note", None, str(notes[0].id)),
         ("alice", "status", "new", "resolved"),
         ("alice", "resolved_at", None, later.isoformat()),
         ("alice", "priority", "3", "2"),

@@ -835,11 +835,9 @@ async def test_a_slow_lookup_does_not_hold_the_offer_back(
     desk = await make_desk(ticket_store=SlowStore(store, 2.0), screen_pop_timeout_seconds=0.2)
     console = await desk.open("alice")
     await console.expect("state")
-    loop = asyncio.get_running_loop()
-    started = loop.time()
     offer_call(desk)
     offer = await console.expect("offer")
-    assert loop.time() - started < 1.5
+    # Sent without the pop, still being read: the offer did not wait for the lookup.
     assert offer["screen_pop"] is None and offer["screen_pop_pending"] is True
     desk.acd.answered("c1")
     # Pushes after the offer keep their order; the screen pop follows when it is read.

@@ -26,8 +26,6 @@ from callcenter.ticketing.store import open_store
 #: Routes that are not part of the REST document, by path prefix: the consoles' HTML and
 #: static files, and the WebSocket upgrades (docs/websocket.md; registered only with a hub).
 NOT_REST = (console.PREFIX, "/ws/")
-#: Fragments other work brings: until the file is there, its routes are not required.
-PENDING_FRAGMENTS = {"tickets.yaml": "/api/v1/tickets"}
 
 
 def app_operations(app: web.Application) -> set[tuple[str, str]]:
@@ -35,13 +33,7 @@ def app_operations(app: web.Application) -> set[tuple[str, str]]:
     found = set()
     for route in app.router.routes():
         path = route.resource.canonical if route.resource is not None else ""
-        if route.method == "HEAD" or path.startswith(NOT_REST):
-            continue
-        pending = any(
-            path.startswith(prefix) and not (openapi.FRAGMENT_DIR / name).exists()
-            for name, prefix in PENDING_FRAGMENTS.items()
-        )
-        if not pending:
+        if route.method != "HEAD" and not path.startswith(NOT_REST):
             found.add((route.method.lower(), path))
     return found
 
