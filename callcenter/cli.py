@@ -109,12 +109,13 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _load_demo(settings: Settings) -> int:
-    from callcenter.ticketing.demo import load_demo
+    from callcenter.ticketing.demo import load_demo, load_demo_repair
     from callcenter.ticketing.store import open_store
 
     store = open_store(settings.database.url, settings.ticketing.default_region)
     try:
         await load_demo(store)
+        await load_demo_repair(store)
     finally:
         await store.close()
     print("demo data loaded: Demo Corp, agents alice and bob, supervisor sue")

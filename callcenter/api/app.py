@@ -10,6 +10,7 @@ from callcenter import console
 from callcenter.api import (
     admin,
     auth,
+    cmdb,
     knowledge,
     openapi,
     ops,
@@ -60,6 +61,7 @@ def build_app(deps: ApiDeps, hub: websocket.Hub | None = None) -> web.Applicatio
     admin.add_routes(app)
     staffing.add_routes(app)
     knowledge.add_routes(app)
+    cmdb.add_routes(app)
     openapi.add_routes(app)
     console.add_routes(app)
     if hub is not None:

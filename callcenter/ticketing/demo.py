@@ -1,5 +1,8 @@
 """A small client company to try the desk with: employees, their devices, three agents,
-and a few knowledge-base articles for those devices.
+a few knowledge-base articles for those devices, and the CMDB around them: a software
+installation, relations between items, maintenance history and a department's
+maintenance plan; `load_demo_repair` adds a printer away at the vendor's repair centre on
+a ticket.
 
 Names follow the case study's naming standard (user `zhangsanKJC`, device `KJC-COM-0001`,
 asset number `0000COM0001`). Loading is idempotent: each row is keyed by its unique name
@@ -54,6 +57,7 @@ class _Device:
     owner: str | None
     age_days: int
     warranty_years_left: int
+    maintainer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,9 @@ EMPLOYEES = (
     _Employee("zhaoliuCGS", "Zhao Liu", "CGS", "zhaoliu@demo-corp.example", ("0086 20 8888 2001",)),
 )
 
+PC_MAINTAINER = "Guangzhou PC Service Co."
+PRINTER_MAINTAINER = "Pearl River Office Equipment"
+
 DEVICES = (
     _Device(
         "KJC-COM-0001",
@@ -103,6 +110,7 @@ DEVICES = (
         "zhangsanKJC",
         age_days=30,
         warranty_years_left=2,
+        maintainer=PC_MAINTAINER,
     ),
     _Device(
         "KJC-PRN-0001",
@@ -147,6 +155,7 @@ DEVICES = (
         "zhaoliuCGS",
         age_days=5 * 365,
         warranty_years_left=-2,
+        maintainer=PC_MAINTAINER,
     ),
     _Device(
         "CGS-PRN-0001",
@@ -157,6 +166,19 @@ DEVICES = (
         "KY2540P2",
         None,
         age_days=2 * 365,
+        warranty_years_left=1,
+        maintainer=PRINTER_MAINTAINER,
+    ),
+    # A software installation is an item of its own, installed on a computer.
+    _Device(
+        "KJC-SOF-0001",
+        "0000SOF0001",
+        "software",
+        "Microsoft 365 Apps",
+        "Microsoft",
+        "M365-KJC-0001",
+        None,
+        age_days=30,
         warranty_years_left=1,
     ),
 )
@@ -317,6 +339,7 @@ async def _load(session: AsyncSession, today: date) -> int:
                     warranty_end=years_after(today, item.warranty_years_left),
                     status="in_use",
                     owner_employee_id=None if item.owner is None else employees[item.owner],
+                    maintainer=item.maintainer,
                 )
             )
             added += 1
@@ -357,7 +380,128 @@ async def _load(session: AsyncSession, today: date) -> int:
             set_targets(article, article_spec.models, article_spec.software)
             session.add(article)
             added += 1 + len(article.targets)
+    await session.flush()
+    return added + await _load_cmdb(session, today, departments)
+
+
+#: (item, kind, other): the software on Zhang San's PC, printers cabled to PCs.
+RELATIONS = (
+    ("KJC-SOF-0001", "installed_on", "KJC-COM-0001"),
+    ("KJC-PRN-0001", "connected_to", "KJC-COM-0001"),
+    ("CGS-COM-0001", "connected_to", "CGS-PRN-0001"),
+)
+#: (item, kind, days ago, by, notes): the notes key a record, so it is added once.
+MAINTENANCE = (
+    ("CGS-COM-0001", "preventive", 150, PC_MAINTAINER, "Cleaned fans, updated the BIOS."),
+    ("KJC-PRN-0001", "preventive", 200, PRINTER_MAINTAINER, "Replaced the pickup roller."),
+    ("KJC-COM-0002", "repair", 60, "Lenovo", "Keyboard replaced under warranty."),
+)
+#: The IT department services its PCs every 3 months rather than the default 4.
+PLANS = (("KJC", "pc", 90),)
+REPAIR_SUBJECT = "CGS printer prints grey streaks"
+
+
+async def _load_cmdb(
+    session: AsyncSession, today: date, departments: dict[str, models.Department]
+) -> int:
+    added = 0
+    ids = dict((await session.execute(select(models.Device.name, models.Device.id))).all())
+    midnight = datetime.combine(today, time(), tzinfo=UTC)
+    for item, kind, other in RELATIONS:
+        key = (ids[item], ids[other], kind)
+        if await session.get(models.CiRelation, key) is None:
+            session.add(
+                models.CiRelation(
+                    item_id=key[0],
+                    other_id=key[1],
+                    kind=kind,
+                    created_at=midnight,
+                    created_by="sue",
+                )
+            )
+            added += 1
+    for item, kind, days_ago, by, notes in MAINTENANCE:
+        exists = await session.scalar(
+            select(models.MaintenanceRecord.id).where(
+                models.MaintenanceRecord.item_id == ids[item],
+                models.MaintenanceRecord.notes == notes,
+            )
+        )
+        if exists is None:
+            session.add(
+                models.MaintenanceRecord(
+                    item_id=ids[item],
+                    kind=kind,
+                    done_at=midnight - timedelta(days=days_ago) + timedelta(hours=10),
+                    by=by,
+                    notes=notes,
+                    recorded_by="sue",
+                )
+            )
+            added += 1
+    for code, category, days in PLANS:
+        department_id = departments[code].id
+        exists = await session.scalar(
+            select(models.MaintenancePlan.id).where(
+                models.MaintenancePlan.department_id == department_id,
+                models.MaintenancePlan.category == category,
+            )
+        )
+        if exists is None:
+            session.add(
+                models.MaintenancePlan(
+                    department_id=department_id, category=category, interval_days=days
+                )
+            )
+            added += 1
     return added
+
+
+async def load_demo_repair(store: SqlTicketStore, today: date | None = None) -> int:
+    """A printer under warranty away at the vendor's repair centre: a ticket, its repair
+    task and the printer in repair. Apart from `load_demo`, so that tests counting on a
+    desk without tickets keep one; `callcenter demo load` adds it. Returns rows added."""
+    today = today or date.today()
+    midnight = datetime.combine(today, time(), tzinfo=UTC)
+    added = 0
+    async with store.write_transaction() as session:
+        ids = dict((await session.execute(select(models.Device.name, models.Device.id))).all())
+        ticket_id = await session.scalar(
+            select(models.Ticket.id).where(models.Ticket.subject == REPAIR_SUBJECT)
+        )
+        if ticket_id is None:
+            opened = midnight - timedelta(days=2) + timedelta(hours=9)
+            printer = ids["CGS-PRN-0001"]
+            ticket = models.Ticket(
+                kind="incident",
+                status="waiting_vendor",
+                priority=3,
+                subject=REPAIR_SUBJECT,
+                description="Sent to the Kyocera repair centre under warranty.",
+                device_id=printer,
+                created_at=opened,
+                updated_at=opened + timedelta(hours=2),
+                tier="tier3_vendor_senior",
+                contacts=1,
+            )
+            session.add(ticket)
+            await session.flush()
+            session.add(
+                models.RepairTaskRecord(
+                    ticket_id=ticket.id,
+                    item_id=printer,
+                    in_warranty=True,
+                    state="at_vendor",
+                    created_at=opened + timedelta(hours=1),
+                    created_by="bob",
+                    updated_at=opened + timedelta(hours=2),
+                )
+            )
+            device = await session.get(models.Device, printer)
+            assert device is not None
+            device.status = "in_repair"
+            added += 2
+        return added
 
 
 async def _add_phones(session: AsyncSession, employee_id: int, raw_numbers: tuple[str, ...]) -> int:

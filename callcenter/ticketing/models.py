@@ -32,6 +32,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from callcenter.ticketing.cmdb import category_for_type
+
 #: Explicit constraint names, so migrations can refer to them on every database.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -133,6 +135,11 @@ class EmployeePhone(Base):
     number_e164: Mapped[str] = mapped_column(String(16), index=True)
 
 
+def _category_default(context: Any) -> str:
+    """A new item's category from its type, so importers need not know categories."""
+    return category_for_type(context.get_current_parameters().get("type")).value
+
+
 class Device(Base):
     """A configuration item: a computer, printer or other managed asset."""
 
@@ -153,6 +160,12 @@ class Device(Base):
     )
     #: Where it stands (building, room), as the asset survey recorded it.
     location: Mapped[str | None] = mapped_column(String(200))
+    #: The repair company that services it (`cmdb`); None: the vendor or nobody yet.
+    maintainer: Mapped[str | None] = mapped_column(String(200))
+    #: `cmdb.ItemCategory`; when not given, derived from `type` on insert.
+    category: Mapped[str] = mapped_column(
+        String(16), default=_category_default, server_default="peripheral", index=True
+    )
 
 
 class Agent(Base):
@@ -506,3 +519,86 @@ class TicketNote(Base):
     text: Mapped[str] = mapped_column(Text)
     #: The call it was written during (the console's note request), if any.
     call_id: Mapped[str | None] = mapped_column(ForeignKey("call_record.id", ondelete="SET NULL"))
+
+
+# -- CMDB: relations between configuration items, maintenance and hardware repair ----------
+
+
+class CiRelation(Base):
+    """Item `item_id` is installed on / connected to / depends on item `other_id`
+    (`cmdb.RelationKind`; the rules are `cmdb.check_relation`)."""
+
+    __tablename__ = "ci_relation"
+    __table_args__ = (
+        CheckConstraint("item_id <> other_id", name="not_itself"),
+        CheckConstraint("kind IN ('installed_on', 'connected_to', 'depends_on')", name="kind"),
+    )
+
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("device.id", ondelete="CASCADE"), primary_key=True
+    )
+    other_id: Mapped[int] = mapped_column(
+        ForeignKey("device.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(64))
+
+
+class MaintenanceRecord(Base):
+    """A repair or preventive maintenance done on an item: its service history."""
+
+    __tablename__ = "maintenance_record"
+    __table_args__ = (
+        CheckConstraint("kind IN ('repair', 'preventive')", name="kind"),
+        Index("ix_maintenance_record_item_id_done_at", "item_id", "done_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("device.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    done_at: Mapped[datetime]
+    #: Who did it: an engineer, or the repair company.
+    by: Mapped[str] = mapped_column(String(200))
+    notes: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ticket.id", ondelete="SET NULL"), index=True
+    )
+    recorded_by: Mapped[str] = mapped_column(String(64))
+
+
+class MaintenancePlan(Base):
+    """Service items of `category` every `interval_days`, in one department (or, with
+    `department_id` NULL, in every department without a plan of its own)."""
+
+    __tablename__ = "maintenance_plan"
+    __table_args__ = (
+        UniqueConstraint("department_id", "category"),
+        CheckConstraint("interval_days > 0", name="interval_days"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("department.id", ondelete="CASCADE")
+    )
+    category: Mapped[str] = mapped_column(String(16))
+    interval_days: Mapped[int] = mapped_column(Integer)
+
+
+class RepairTaskRecord(Base):
+    """A hardware repair of one item as a task of a ticket (`repair.RepairTask`)."""
+
+    __tablename__ = "repair_task"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("device.id", ondelete="CASCADE"), index=True)
+    in_warranty: Mapped[bool] = mapped_column(Boolean)
+    state: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime]
+    quote_cents: Mapped[int | None] = mapped_column(BigInteger)
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+    approved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from callcenter.auth.passwords import verify_password
 from callcenter.ticketing import models
-from callcenter.ticketing.demo import load_demo, years_after
+from callcenter.ticketing.demo import load_demo, load_demo_repair, years_after
 from callcenter.ticketing.migrate import alembic_config, upgrade
 from callcenter.ticketing.records import AcdEventEntry, CallOutcome, Role, TicketStatus
 from callcenter.ticketing.store import SqlTicketStore, make_engine, open_store
@@ -152,6 +152,9 @@ async def test_demo_load_is_idempotent_and_complete(store: SqlTicketStore) -> No
         models.Agent,
         models.KbArticle,
         models.KbArticleTarget,
+        models.CiRelation,
+        models.MaintenanceRecord,
+        models.MaintenancePlan,
     ]
     added = await load_demo(store, today=today)
     counts = [await _count(store, table) for table in tables]
@@ -162,6 +165,11 @@ async def test_demo_load_is_idempotent_and_complete(store: SqlTicketStore) -> No
 
     assert await load_demo(store, today=today + timedelta(days=1)) == 0
     assert [await _count(store, table) for table in tables] == counts
+    # The demo repair is a ticket of its own, loaded apart (tests expect no tickets).
+    assert await _count(store, models.Ticket) == 0
+    assert await load_demo_repair(store, today) == 2
+    assert await load_demo_repair(store, today) == 0
+    assert [await _count(store, t) for t in (models.Ticket, models.RepairTaskRecord)] == [1, 1]
     async with store.write_transaction() as session:
         assert sorted(await session.scalars(select(models.Agent.password_hash))) == hashes
 
