@@ -27,6 +27,7 @@ from callcenter.acd.events import AcdEvent, CallAbandoned, CallCompleted
 from callcenter.acd_store import AcdStore, LocalAcdStore
 from callcenter.acd_store.redis_log import LogClock, RedisAcdStore
 from callcenter.acd_store.store import fire
+from callcenter.api import problems as problems_api
 from callcenter.api.admin import membership_command
 from callcenter.api.app import build_app
 from callcenter.api.deps import ApiDeps
@@ -60,8 +61,10 @@ from callcenter.metrics.ticket_metrics import TicketMetrics
 from callcenter.settings import Settings
 from callcenter.softphone_bridge import messages as m
 from callcenter.softphone_bridge.bridge import SipBridge
+from callcenter.ticketing.complaints import ComplaintLimits
 from callcenter.ticketing.knowledge import SqlKnowledgeBase
 from callcenter.ticketing.records import CallOutcome, Role
+from callcenter.ticketing.service_monitor import ComplaintMonitor, ProblemScanner
 from callcenter.ticketing.sla_monitor import LiveSlaMonitor, SlaEvent, sla_setup
 from callcenter.ticketing.store import SqlTicketStore, open_store
 
@@ -275,6 +278,13 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         deps = ApiDeps(acd_store, store, tokens, registry, clock, health, kb)
         app = build_app(deps, hub)
         app[AUDIO] = AudioSource(bridge.browser_audio, service.legs)
+        problem_scanner = ProblemScanner(
+            store,
+            clock,
+            settings.ticketing.problem_threshold,
+            timedelta(days=settings.ticketing.problem_window_days),
+        )
+        app[problems_api.SCANNER] = problem_scanner  # POST /api/v1/problems/scan
         if isinstance(acd_store, RedisAcdStore):
             shared_store = acd_store
             app[PEER_AUDIO] = lambda: {audio_ws_url(u) for u in shared_store.public_urls()}
@@ -297,6 +307,23 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         tasks.append(
             asyncio.create_task(
                 sla_monitor.run(settings.ticketing.sla_scan_seconds), name="sla-monitor"
+            )
+        )
+        complaint_monitor = ComplaintMonitor(
+            store,
+            bus.publish,
+            clock,
+            ComplaintLimits(*settings.ticketing.complaint_limits_seconds),
+        )
+        tasks.append(
+            asyncio.create_task(
+                problem_scanner.run(settings.ticketing.problem_scan_seconds), name="problem-scan"
+            )
+        )
+        tasks.append(
+            asyncio.create_task(
+                complaint_monitor.run(settings.ticketing.complaint_scan_seconds),
+                name="complaint-monitor",
             )
         )
         memory_task = asyncio.create_task(memory.run(), name="acd-memory")

@@ -39,6 +39,7 @@ from callcenter.acd.model import (
 from callcenter.acd.service_level import ServiceLevelFormula
 from callcenter.ivr.announcements import QueueAnnouncements
 from callcenter.softphone_bridge.digest import TrunkCredentials, ha1
+from callcenter.ticketing.sla import SlaError, parse_duration
 
 ENV_PREFIX = "CALLCENTER_"
 #: Variables with the prefix that are not settings.
@@ -402,6 +403,16 @@ class TicketingSettings(_Section):
     sla_always_open: bool = False
     #: How often the SLA monitor looks at the clocks of open tickets.
     sla_scan_seconds: float = Field(30.0, ge=1)
+    #: Problem management: this many incidents within the window sharing a configuration
+    #: item, model or category open a problem; the scan runs this often.
+    problem_threshold: int = Field(3, ge=2, le=1000)
+    problem_window_days: float = Field(30.0, gt=0, le=366)
+    problem_scan_seconds: float = Field(300.0, ge=1)
+    #: Complaints: business time (on the organisation's calendar) the account manager
+    #: has to acknowledge and to resolve one before it escalates ("30m", "4h", seconds).
+    complaint_acknowledge_within: str | float = "4h"
+    complaint_resolve_within: str | float = "16h"
+    complaint_scan_seconds: float = Field(60.0, ge=1)
 
     @model_validator(mode="after")
     def _known_zone(self) -> TicketingSettings:
@@ -410,6 +421,24 @@ class TicketingSettings(_Section):
         except (ZoneInfoNotFoundError, ValueError, OSError):
             raise ValueError(f"unknown time zone {self.sla_timezone!r}") from None
         return self
+
+    @model_validator(mode="after")
+    def _complaint_limits(self) -> TicketingSettings:
+        acknowledge, resolve = self.complaint_limits_seconds
+        if resolve < acknowledge:
+            raise ValueError("complaint_resolve_within: shorter than complaint_acknowledge_within")
+        return self
+
+    @property
+    def complaint_limits_seconds(self) -> tuple[float, float]:
+        """(acknowledge, resolve) in business seconds; ValueError naming a bad one."""
+        found: list[float] = []
+        for name in ("complaint_acknowledge_within", "complaint_resolve_within"):
+            try:
+                found.append(parse_duration(getattr(self, name), name))
+            except SlaError as exc:
+                raise ValueError(str(exc)) from None
+        return found[0], found[1]
 
 
 class PromptSettings(_Section):

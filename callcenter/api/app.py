@@ -11,9 +11,12 @@ from callcenter.api import (
     admin,
     auth,
     cmdb,
+    complaints,
     knowledge,
     openapi,
     ops,
+    organisations,
+    problems,
     routes,
     staffing,
     tickets,
@@ -62,6 +65,9 @@ def build_app(deps: ApiDeps, hub: websocket.Hub | None = None) -> web.Applicatio
     staffing.add_routes(app)
     knowledge.add_routes(app)
     cmdb.add_routes(app)
+    problems.add_routes(app)
+    complaints.add_routes(app)
+    organisations.add_routes(app)
     openapi.add_routes(app)
     console.add_routes(app)
     if hub is not None:

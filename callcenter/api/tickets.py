@@ -23,7 +23,9 @@ from callcenter.api.bodies import id_param, parse_body
 from callcenter.api.deps import DEPS
 from callcenter.api.errors import ApiError, problem_details
 from callcenter.api.views import call_view, iso, ticket_view
+from callcenter.api.websocket.screen_pop import known_error_view
 from callcenter.ticketing.priority import PriorityError, priority_of
+from callcenter.ticketing.problem_store import SqlProblems
 from callcenter.ticketing.records import Role as AccountRole
 from callcenter.ticketing.store import SqlTicketStore
 from callcenter.ticketing.ticket_query import (
@@ -189,12 +191,16 @@ async def create_ticket(request: web.Request) -> web.Response:
 
 @problem_details
 async def get_ticket(request: web.Request) -> web.Response:
-    repo = _repo(request)
+    store = _store(request)
     ticket_id = _ticket_id(request)
-    detail = await repo.detail(ticket_id)
+    detail = await TicketRepo(store).detail(ticket_id)
     if detail is None:
         raise _not_found(ticket_id)
-    return _detail_response(detail)
+    view = _detail_view(detail)
+    # The workarounds the agent can read out at once (problem management).
+    known = await SqlProblems(store).known_errors_for_ticket(ticket_id)
+    view["known_errors"] = [known_error_view(k) for k in known]
+    return web.json_response(view, headers={"ETag": etag(detail.ticket.version)})
 
 
 @problem_details
@@ -394,11 +400,15 @@ def _detail_response(
 # -- helpers -----------------------------------------------------------------------------
 
 
-def _repo(request: web.Request) -> TicketRepo:
+def _store(request: web.Request) -> SqlTicketStore:
     store = request.app[DEPS].store
     if not isinstance(store, SqlTicketStore):
         raise ApiError(503, "tickets_unavailable", "the ticket database is not available")
-    return TicketRepo(store)
+    return store
+
+
+def _repo(request: web.Request) -> TicketRepo:
+    return TicketRepo(_store(request))
 
 
 def _actor(request: web.Request) -> Actor:

@@ -602,3 +602,66 @@ class RepairTaskRecord(Base):
     approved_by: Mapped[str | None] = mapped_column(String(200))
     approved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+
+
+# -- problems, known errors, complaints and per-organisation service (migration 0009) -------
+
+
+class ProblemRecord(Base):
+    """What a problem ticket is about: the configuration item, model or category its
+    incidents share (`problems.Dimension` and the normalised key), and its known error.
+
+    `open_key` ("dimension:key") is set while the problem is open and cleared once it is
+    closed or cancelled: its unique index makes "one open problem per key" hold even
+    with two scanners at once.
+    """
+
+    __tablename__ = "problem"
+
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("ticket.id", ondelete="CASCADE"), primary_key=True
+    )
+    dimension: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(200))
+    open_key: Mapped[str | None] = mapped_column(String(240), unique=True)
+    known_error: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    workaround: Mapped[str | None] = mapped_column(Text)
+    known_error_at: Mapped[datetime | None]
+    known_error_by: Mapped[str | None] = mapped_column(String(64))
+
+
+Index("ix_problem_dimension_key", ProblemRecord.dimension, ProblemRecord.key)
+
+
+class OrgService(Base):
+    """An organisation's service contract beyond its SLA policy name: its own service
+    calendar (None: the settings' calendar) and its account manager, who owns complaints."""
+
+    __tablename__ = "org_service"
+
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: `BusinessCalendar.from_data` form; None: `ticketing.sla_timezone` / office hours.
+    calendar: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: Who complaints are assigned to (the ticket's assignee), and how to reach them.
+    account_manager: Mapped[str | None] = mapped_column(String(64))
+    account_manager_email: Mapped[str | None] = mapped_column(String(254))
+    updated_at: Mapped[datetime | None]
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class ComplaintRecord(Base):
+    """Who a complaint ticket is from (an organisation, an employee of it) and what about."""
+
+    __tablename__ = "complaint"
+
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("ticket.id", ondelete="CASCADE"), primary_key=True
+    )
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    #: The ticket complained about, if any (also a `related` ticket_link).
+    about_ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ticket.id", ondelete="SET NULL")
+    )
+    filed_by: Mapped[str] = mapped_column(String(64))

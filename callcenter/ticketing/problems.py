@@ -13,7 +13,7 @@ Pure functions over plain records; the caller queries the database.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -114,6 +114,87 @@ def _key(incident: IncidentFact, dimension: Dimension) -> str | None:
     if raw is None:
         return None
     return " ".join(raw.split()).casefold() or None
+
+
+def incident_keys(incident: IncidentFact) -> list[tuple[Dimension, str]]:
+    """The (dimension, normalised key) pairs of an incident, most specific first: what
+    it is matched on against open problems and known errors."""
+    keys: list[tuple[Dimension, str]] = []
+    for dimension in Dimension:
+        key = _key(incident, dimension)
+        if key is not None:
+            keys.append((dimension, key))
+    return keys
+
+
+def problem_key(dimension: Dimension | str, key: str) -> str:
+    """The idempotence key of a problem: one open problem per dimension and key.
+
+    The key is normalised as `propose_problems` groups it (a configuration item
+    stripped; a model or a category with its blanks collapsed and case folded), so
+    "ThinkPad  T14" and "thinkpad t14" are the same problem.
+    """
+    d = Dimension(dimension)
+    fact = IncidentFact(0, datetime.min, key, key, key)
+    normalised = _key(fact, d)
+    if normalised is None:
+        raise ValueError(f"problem key of {d.value}: empty")
+    return f"{d.value}:{normalised}"
+
+
+@dataclass(frozen=True)
+class ScanPlan:
+    """What one problem scan does: link incidents to open problems, open new ones."""
+
+    #: Open problem (ticket id) -> incidents to link to it, oldest first.
+    link: dict[int, tuple[int, ...]]
+    #: Proposals no open problem covers: each becomes a new problem.
+    create: list[ProblemProposal]
+
+
+def plan_scan(
+    incidents: Iterable[IncidentFact],
+    open_problems: Mapping[str, int],
+    now: datetime,
+    threshold: int = DEFAULT_THRESHOLD,
+    window: timedelta = DEFAULT_WINDOW,
+) -> ScanPlan:
+    """Decide a scan: `open_problems` maps `problem_key` to the open problem's ticket id.
+
+    A recent unlinked incident that shares a key with an open problem is linked to it
+    (its most specific match), whatever the threshold: the problem exists already.
+    The rest go through `propose_problems`; a proposal whose key has an open problem
+    (possible when its incidents matched nothing more specific) is linked there too,
+    never opened twice. Running the plan and scanning again yields an empty plan.
+    """
+    if now.tzinfo is None:
+        raise ValueError(f"naive datetime {now.isoformat()}: times must be aware")
+    oldest = now - window
+    link: dict[int, list[int]] = {}
+    rest: list[IncidentFact] = []
+    for incident in sorted(incidents, key=lambda i: (i.created_at, i.id)):
+        if incident.problem_id is not None:
+            continue
+        match = next(
+            (
+                open_problems[problem_key(d, k)]
+                for d, k in incident_keys(incident)
+                if problem_key(d, k) in open_problems
+            ),
+            None,
+        )
+        if match is not None and incident.created_at >= oldest:
+            link.setdefault(match, []).append(incident.id)
+        else:
+            rest.append(incident)
+    create: list[ProblemProposal] = []
+    for proposal in propose_problems(rest, now, threshold, window):
+        existing = open_problems.get(problem_key(proposal.dimension, proposal.key))
+        if existing is None:
+            create.append(proposal)
+        else:
+            link.setdefault(existing, []).extend(proposal.incident_ids)
+    return ScanPlan({p: tuple(dict.fromkeys(ids)) for p, ids in link.items()}, create)
 
 
 # -- first-contact resolution ---------------------------------------------------------------

@@ -29,6 +29,8 @@ from sqlalchemy.orm import joinedload, selectinload
 from callcenter.ticketing import models
 from callcenter.ticketing.calendar import WEEKDAYS, BusinessCalendar
 from callcenter.ticketing.knowledge import count_use
+from callcenter.ticketing.org_sla import choose_calendar
+from callcenter.ticketing.org_store import organisation_sla
 from callcenter.ticketing.phone import normalise
 from callcenter.ticketing.records import (
     MAX_LEVEL,
@@ -674,21 +676,20 @@ class SqlTicketStore:
         await session.flush()
         _, entries = new_ticket(ticket.id, INCIDENT, ticket.priority, SYSTEM_ACTOR, now)
         session.add_all(audit_rows(entries))
-        policy_name = (
-            await session.scalar(
-                select(models.Organisation.sla_policy).where(
-                    models.Organisation.id == employee.organisation_id
-                )
-            )
-            if employee is not None
-            else None
+        policy, calendar = await self.sla_for(
+            session, employee.organisation_id if employee is not None else None
         )
-        policy = self.sla.policy(policy_name)
-        for clock in start_clocks(
-            ticket.id, policy, self.sla.calendar, now, ticket.priority
-        ).values():
+        for clock in start_clocks(ticket.id, policy, calendar, now, ticket.priority).values():
             await _save_clock(session, clock)
         return ticket
+
+    async def sla_for(
+        self, session: AsyncSession, organisation_id: int | None
+    ) -> tuple[SlaPolicy, BusinessCalendar]:
+        """The policy and calendar a new ticket of the organisation is timed on: its own
+        (`org_store`), else the settings' (`self.sla`)."""
+        org = await organisation_sla(session, organisation_id) if organisation_id else None
+        return self.sla.policy(org.policy if org else None), choose_calendar(org, self.sla.calendar)
 
     # -- the ACD's history and saved state ------------------------------------------------
 

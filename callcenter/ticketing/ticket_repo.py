@@ -235,17 +235,10 @@ class TicketRepo:
                 )
             session.add_all(audit_rows(entries))
             if draft.kind in TIMED_KINDS:
-                policy_name = None
-                if employee is not None:
-                    policy_name = await session.scalar(
-                        select(models.Organisation.sla_policy).where(
-                            models.Organisation.id == employee.organisation_id
-                        )
-                    )
-                sla = self._store.sla
-                clocks = start_clocks(
-                    row.id, sla.policy(policy_name), sla.calendar, now, draft.priority
-                )
+                # The organisation's own policy and calendar, as for a ticket opened by phone.
+                organisation = employee.organisation_id if employee is not None else None
+                policy, calendar = await self._store.sla_for(session, organisation)
+                clocks = start_clocks(row.id, policy, calendar, now, draft.priority)
                 for clock in clocks.values():
                     await _save_clock(session, clock)
             await session.flush()

@@ -1,5 +1,6 @@
 """The screen pop: who is calling, their devices and tickets, read from the ticket store,
-and the knowledge-base articles for their devices.
+the knowledge-base articles for their devices, and the workarounds of known errors on
+their devices and open tickets' categories.
 
 The lookup is I/O and may be slow; the hub bounds how long an offer waits for it.
 """
@@ -12,12 +13,14 @@ from typing import Any
 
 from callcenter.api.views import iso, suggestion_view
 from callcenter.ticketing.knowledge import SqlKnowledgeBase
+from callcenter.ticketing.problem_store import KnownError, SqlProblems
 from callcenter.ticketing.records import (
     OPEN_TICKET_STATUSES,
     Device,
     Ticket,
     TicketStore,
 )
+from callcenter.ticketing.store import SqlTicketStore
 
 #: Closed (resolved or closed) tickets shown besides every open one.
 RECENT_CLOSED = 5
@@ -49,14 +52,19 @@ async def lookup(
         "open_tickets": [],
         "recent_closed_tickets": [],
         "kb_suggestions": [],
+        "known_errors": [],
     }
     if len(found) != 1:
         return pop
     employee = found[0]
-    devices, tickets, suggestions = await asyncio.gather(
+    devices, tickets, suggestions, known = await asyncio.gather(
         store.devices_of(employee.id),
         store.tickets_of(employee.username),
         kb.suggest_for_employee(employee.id, KB_SUGGESTIONS) if kb is not None else _none(),
+        # Known errors need the problem tables: only a SQL store has them.
+        SqlProblems(store).known_errors_for_employee(employee.id)
+        if isinstance(store, SqlTicketStore)
+        else _none(),
     )
     today = today_of(now)
     pop["employee"] = {
@@ -87,11 +95,23 @@ async def lookup(
     pop["open_tickets"] = [_ticket(t) for t in open_tickets]
     pop["recent_closed_tickets"] = [_ticket(t) for t in closed[:RECENT_CLOSED]]
     pop["kb_suggestions"] = [suggestion_view(s) for s in suggestions]
+    pop["known_errors"] = [known_error_view(k) for k in known]
     return pop
 
 
 async def _none() -> list[Any]:
     return []
+
+
+def known_error_view(known: KnownError) -> dict[str, Any]:
+    """A workaround the agent can read out: which problem, on what, and the text."""
+    return {
+        "problem_id": known.problem_id,
+        "dimension": known.dimension.value,
+        "key": known.key,
+        "subject": known.subject,
+        "workaround": known.workaround,
+    }
 
 
 def _aware(moment: datetime) -> datetime:

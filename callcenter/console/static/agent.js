@@ -354,6 +354,17 @@
         ),
       );
     }
+    if ((pop.known_errors || []).length) {
+      // A known error on the caller's device, model or ticket category: read the workaround first.
+      box.append(
+        el("h3", { text: "Known errors" }),
+        el(
+          "ul",
+          { id: "pop-known-errors", class: "kb" },
+          pop.known_errors.map((k) => el("li", { dataset: { problem: k.problem_id } }, `#${k.problem_id} ${k.workaround}`, el("span", { class: "muted", text: ` (${k.dimension.replace("_", " ")} ${k.key})` }))),
+        ),
+      );
+    }
     box.append(
       el("h3", { text: `Open tickets (${pop.open_tickets.length})` }),
       pop.open_tickets.length ? table(["#", "Subject", "Status", "Prio", "Updated"], ticketRows(pop.open_tickets)) : el("div", { class: "muted", text: "none" }),
