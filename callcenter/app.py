@@ -63,8 +63,9 @@ from callcenter.softphone_bridge import messages as m
 from callcenter.softphone_bridge.bridge import SipBridge
 from callcenter.ticketing.complaints import ComplaintLimits
 from callcenter.ticketing.knowledge import SqlKnowledgeBase
+from callcenter.ticketing.migrate import pending_revision
 from callcenter.ticketing.records import CallOutcome, Role
-from callcenter.ticketing.service_monitor import ComplaintMonitor, ProblemScanner
+from callcenter.ticketing.service_monitor import AutoCloser, ComplaintMonitor, ProblemScanner
 from callcenter.ticketing.sla_monitor import LiveSlaMonitor, SlaEvent, sla_setup
 from callcenter.ticketing.store import SqlTicketStore, open_store
 
@@ -106,11 +107,16 @@ def _observe_bridge(bus: EventBus, metrics: BridgeMetrics, service: CallService)
 
 async def _check_schema(store: SqlTicketStore) -> None:
     try:
-        await store.agent_accounts()
+        behind = await pending_revision(store.engine)
     except Exception as exc:
         raise StartupError(
             f"the database is not ready ({type(exc).__name__}): run `callcenter db upgrade`"
         ) from None
+    if behind is not None:
+        raise StartupError(
+            f"the database schema is at revision {behind}, not the newest:"
+            " run `callcenter db upgrade`"
+        )
 
 
 def _raise_open_files_limit() -> None:
@@ -326,6 +332,9 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
                 name="complaint-monitor",
             )
         )
+        if settings.ticketing.auto_close_days > 0:
+            closer = AutoCloser(store, clock, timedelta(days=settings.ticketing.auto_close_days))
+            tasks.append(asyncio.create_task(closer.run(), name="auto-close"))
         memory_task = asyncio.create_task(memory.run(), name="acd-memory")
         try:
             if remote_legs is not None:

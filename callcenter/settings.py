@@ -413,6 +413,9 @@ class TicketingSettings(_Section):
     complaint_acknowledge_within: str | float = "4h"
     complaint_resolve_within: str | float = "16h"
     complaint_scan_seconds: float = Field(60.0, ge=1)
+    #: A resolved ticket nobody reopened is closed by the system after this many
+    #: (calendar) days; 0: never, tickets stay resolved until someone closes them.
+    auto_close_days: float = Field(5.0, ge=0, le=366)
 
     @model_validator(mode="after")
     def _known_zone(self) -> TicketingSettings:

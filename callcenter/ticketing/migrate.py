@@ -11,7 +11,10 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from callcenter.ticketing.store import make_engine
 
@@ -52,6 +55,22 @@ async def upgrade(database_url: str) -> None:
 
 
 def _upgrade_head(connection: Connection) -> None:
+    migrate_to(connection, "head")
+
+
+def migrate_to(connection: Connection, revision: str, down: bool = False) -> None:
+    """Upgrade (or downgrade) the database on `connection` to `revision`; for `run_sync`."""
     config = alembic_config()
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    (command.downgrade if down else command.upgrade)(config, revision)
+
+
+async def pending_revision(engine: AsyncEngine) -> str | None:
+    """None when the database is at the newest revision; else the revision it is at
+    (or "none" for an empty one): code newer than its schema fails only later, mid-call."""
+    async with engine.connect() as connection:
+        current = await connection.run_sync(
+            lambda sync: MigrationContext.configure(sync).get_current_revision()
+        )
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    return None if current == head else (current or "none")

@@ -7,7 +7,10 @@ root next to the SLA monitor.
   their acknowledge or resolve limit escalate; each escalation is published as a typed
   `ComplaintEscalated` after it was written.
 
-Neither reads the time by itself: `scan(now)` takes the instant, `run` asks the clock.
+- `AutoCloser`: every `AUTO_CLOSE_SCAN_SECONDS`, resolved tickets nobody reopened within
+  `ticketing.auto_close_days` are closed by the system (`TicketRepo.close_resolved`).
+
+None reads the time by itself: `scan(now)` takes the instant, `run` asks the clock.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from callcenter.ticketing.complaints import ComplaintEscalated, ComplaintLimits
 from callcenter.ticketing.problem_store import ScanResult, SqlProblems
 from callcenter.ticketing.problems import DEFAULT_THRESHOLD, DEFAULT_WINDOW
 from callcenter.ticketing.store import SqlTicketStore
+from callcenter.ticketing.ticket_repo import TicketRepo
 
 log = logging.getLogger(__name__)
 
@@ -103,4 +107,33 @@ class ComplaintMonitor:
                 await self.scan()
             except Exception:
                 log.exception("complaint scan failed; trying again in %.0f s", interval)
+            await asyncio.sleep(interval)
+
+
+#: Closing is a matter of days: looking every ten minutes is plenty.
+AUTO_CLOSE_SCAN_SECONDS = 600.0
+
+
+class AutoCloser:
+    """Closes resolved tickets nobody reopened within `after`."""
+
+    def __init__(self, store: SqlTicketStore, clock: Clock, after: timedelta) -> None:
+        self._repo = TicketRepo(store)
+        self._clock = clock
+        self.after = after
+
+    async def scan(self, now: datetime | None = None) -> list[int]:
+        closed = await self._repo.close_resolved(
+            now or datetime.fromtimestamp(self._clock.now(), UTC), self.after
+        )
+        if closed:
+            log.info("auto-closed %d resolved tickets: %s", len(closed), closed)
+        return closed
+
+    async def run(self, interval: float = AUTO_CLOSE_SCAN_SECONDS) -> None:
+        while True:
+            try:
+                await self.scan()
+            except Exception:
+                log.exception("auto-close failed; trying again in %.0f s", interval)
             await asyncio.sleep(interval)

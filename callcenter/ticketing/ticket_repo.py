@@ -9,9 +9,10 @@ one can win; the loser gets `StaleVersion` with the version that beat it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, false, or_, select, update
@@ -55,6 +56,10 @@ from callcenter.ticketing.workflow import (
     transition,
 )
 
+log = logging.getLogger(__name__)
+
+#: Who the audit trail names for closing a resolved ticket nobody reopened.
+AUTO_CLOSER = Actor("system", Role.SYSTEM)
 #: Kinds whose clocks start at creation; problems and changes are not timed against the
 #: caller's SLA (a problem's incidents are, a change is planned work).
 TIMED_KINDS = frozenset({Kind.INCIDENT, Kind.SERVICE_REQUEST, Kind.COMPLAINT})
@@ -243,6 +248,43 @@ class TicketRepo:
                     await _save_clock(session, clock)
             await session.flush()
             return await _detail(session, row)
+
+    async def close_resolved(self, now: datetime, after: timedelta, limit: int = 200) -> list[int]:
+        """Close the tickets resolved at least `after` ago that nobody reopened
+        (`workflow.auto_close_due`), as the system, oldest first, at most `limit`.
+
+        Each goes through `update` against the version read, so a ticket an agent edits
+        meanwhile is left for the next scan instead of being overwritten."""
+        cutoff = now - after
+        async with self._store._read() as session:
+            due = (
+                await session.execute(
+                    select(models.Ticket.id, models.Ticket.version)
+                    .where(
+                        models.Ticket.status == Status.RESOLVED.value,
+                        models.Ticket.resolved_at <= cutoff,
+                    )
+                    .order_by(models.Ticket.resolved_at, models.Ticket.id)
+                    .limit(limit)
+                )
+            ).all()
+        days = after / timedelta(days=1)
+        reason = f"resolved {days:g} days ago and not reopened"
+        closed = []
+        for ticket_id, version in due:
+            try:
+                await self.update(
+                    ticket_id,
+                    version,
+                    {"status": Status.CLOSED.value, "reason": reason},
+                    AUTO_CLOSER,
+                    now,
+                )
+            except (StaleVersion, Refused, TicketNotFound) as exc:
+                log.info("ticket %d not auto-closed now: %s", ticket_id, exc)
+                continue
+            closed.append(ticket_id)
+        return closed
 
     async def update(
         self,

@@ -11,11 +11,9 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from alembic import command
 from prometheus_client import CollectorRegistry
 from pytest_aiohttp import AiohttpClient
 from sqlalchemy import select, text
-from sqlalchemy.engine import Connection
 
 from callcenter.acd.acd import Acd
 from callcenter.acd.commands import AddAgent
@@ -28,7 +26,7 @@ from callcenter.auth.tokens import TokenSigner
 from callcenter.clock import ManualClock
 from callcenter.events import EventBus
 from callcenter.ticketing import models
-from callcenter.ticketing.migrate import alembic_config
+from callcenter.ticketing.migrate import migrate_to
 from callcenter.ticketing.records import QueueMembership, Role
 from callcenter.ticketing.store import SqlTicketStore, make_engine, open_store
 
@@ -401,17 +399,11 @@ async def test_unknown_queue(desk: Desk) -> None:
 # ----- the migration ---------------------------------------------------------------------
 
 
-def _migrate(connection: Connection, revision: str, down: bool = False) -> None:
-    config = alembic_config()
-    config.attributes["connection"] = connection
-    (command.downgrade if down else command.upgrade)(config, revision)
-
-
 async def test_migration_keeps_queue_lists_as_default_memberships(database_url: str) -> None:
     engine = make_engine(database_url)
     try:
         async with engine.begin() as connection:
-            await connection.run_sync(_migrate, "0003")
+            await connection.run_sync(migrate_to, "0003")
             await connection.execute(
                 text(
                     "INSERT INTO agent (username, display_name, password_hash, role, queues,"
@@ -420,19 +412,19 @@ async def test_migration_keeps_queue_lists_as_default_memberships(database_url: 
                 ),
                 {"queues": '["vip", "helpdesk", "vip"]'},
             )
-            await connection.run_sync(_migrate, "head")
+            await connection.run_sync(migrate_to, "head")
             rows = await connection.execute(
                 select(
                     models.AgentQueue.queue, models.AgentQueue.level, models.AgentQueue.penalty
                 ).order_by(models.AgentQueue.queue)
             )
             assert rows.all() == [(HELPDESK, 5, 0), (VIP, 5, 0)]
-            await connection.run_sync(_migrate, "0003", True)
+            await connection.run_sync(migrate_to, "0003", True)
             queues = await connection.execute(
                 text("SELECT queues FROM agent WHERE username = 'dora'")
             )
             value = queues.scalar_one()
             assert sorted(json.loads(value) if isinstance(value, str) else value) == [HELPDESK, VIP]
-            await connection.run_sync(_migrate, "head")
+            await connection.run_sync(migrate_to, "head")
     finally:
         await engine.dispose()

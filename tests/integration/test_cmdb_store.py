@@ -8,24 +8,17 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 
 import pytest
-from alembic import command
-from sqlalchemy import Connection, inspect, select, text
+from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from callcenter.ticketing import models
 from callcenter.ticketing.cmdb import Relation, RelationError, RelationKind
 from callcenter.ticketing.cmdb_store import Invalid, ItemFilter, SqlCmdb
 from callcenter.ticketing.maintenance import MaintenanceKind
-from callcenter.ticketing.migrate import alembic_config, upgrade
+from callcenter.ticketing.migrate import migrate_to, upgrade
 from callcenter.ticketing.store import SqlTicketStore, make_engine, open_store
 
 NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
-
-
-def _migrate(connection: Connection, revision: str, down: bool = False) -> None:
-    config = alembic_config()
-    config.attributes["connection"] = connection
-    (command.downgrade if down else command.upgrade)(config, revision)
 
 
 @pytest.fixture
@@ -53,7 +46,7 @@ async def test_migration_gives_existing_items_a_category(database_url: str) -> N
     engine = make_engine(database_url)
     try:
         async with engine.begin() as connection:
-            await connection.run_sync(_migrate, "0006")
+            await connection.run_sync(migrate_to, "0006")
             for n, kind in enumerate(["desktop", "Network_Device", "monitor", "Laptop"]):
                 await connection.execute(
                     text(
@@ -62,7 +55,7 @@ async def test_migration_gives_existing_items_a_category(database_url: str) -> N
                     ),
                     {"tag": f"tag{n}", "name": f"name{n}", "type": kind},
                 )
-            await connection.run_sync(_migrate, "0008")
+            await connection.run_sync(migrate_to, "0008")
             rows = await connection.execute(
                 select(
                     models.Device.type, models.Device.category, models.Device.maintainer
@@ -74,12 +67,12 @@ async def test_migration_gives_existing_items_a_category(database_url: str) -> N
                 ("monitor", "peripheral", None),
                 ("Laptop", "laptop", None),
             ]
-            await connection.run_sync(_migrate, "0006", True)
+            await connection.run_sync(migrate_to, "0006", True)
             columns = await connection.run_sync(
                 lambda sync: [c["name"] for c in inspect(sync).get_columns("device")]
             )
             assert "category" not in columns and "maintainer" not in columns
-            await connection.run_sync(_migrate, "head")
+            await connection.run_sync(migrate_to, "head")
     finally:
         await engine.dispose()
 

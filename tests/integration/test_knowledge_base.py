@@ -6,7 +6,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from alembic import command
 from sqlalchemy import inspect, select
 from sqlalchemy.engine import Connection
 
@@ -17,7 +16,7 @@ from callcenter.ticketing.knowledge import (
     SqlKnowledgeBase,
     query_terms,
 )
-from callcenter.ticketing.migrate import alembic_config, upgrade
+from callcenter.ticketing.migrate import migrate_to, upgrade
 from callcenter.ticketing.records import TicketStatus
 from callcenter.ticketing.store import SqlTicketStore, make_engine
 
@@ -201,12 +200,6 @@ async def test_use_counts_once_per_ticket(kb: SqlKnowledgeBase, demo_store: SqlT
     assert (await kb.search(sort=ArticleSort.USE_COUNT)).articles[0].id == jam.id
 
 
-def _migrate(connection: Connection, revision: str, down: bool = False) -> None:
-    config = alembic_config()
-    config.attributes["connection"] = connection
-    (command.downgrade if down else command.upgrade)(config, revision)
-
-
 def _search_objects(connection: Connection) -> tuple[set[str], set[str]]:
     """The knowledge base's tables, and the full-text objects of this database."""
     inspector = inspect(connection)
@@ -233,9 +226,9 @@ async def test_migration_0005_builds_the_index_of_its_database_and_goes_back(
                 assert "kb_article_fts" in search and "search_vector" not in search
             else:
                 assert search == {"search_vector", "ix_kb_article_search_vector"}
-            await connection.run_sync(_migrate, "0004", True)
+            await connection.run_sync(migrate_to, "0004", True)
             assert await connection.run_sync(_search_objects) == (set(), set())
-            await connection.run_sync(_migrate, "head")
+            await connection.run_sync(migrate_to, "head")
             assert (await connection.run_sync(_search_objects))[1] == search
     finally:
         await engine.dispose()

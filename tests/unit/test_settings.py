@@ -253,3 +253,9 @@ def test_dispositions_are_checked(tmp_path: Path, dispositions: str, message: st
 
 def test_the_shipped_file_lists_the_default_dispositions() -> None:
     assert load().acd.dispositions == list(DEFAULT_DISPOSITIONS)
+
+
+@pytest.mark.parametrize("days", ["-1", "367"])
+def test_auto_close_days_is_checked(days: str) -> None:
+    with pytest.raises(ConfigError, match=r"^ticketing\.auto_close_days"):
+        load({"CALLCENTER_TICKETING_AUTO_CLOSE_DAYS": days})
