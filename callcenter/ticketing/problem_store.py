@@ -29,7 +29,7 @@ from callcenter.ticketing.problems import (
 )
 from callcenter.ticketing.store import SYSTEM_ACTOR, SqlTicketStore
 from callcenter.ticketing.ticket_rows import audit_rows
-from callcenter.ticketing.workflow import FINAL_STATUSES, AuditEntry, Kind, Status, new_ticket
+from callcenter.ticketing.workflow import FINAL_STATUSES, AuditEntry, Kind, Status
 
 CAUSED_BY = "caused_by"
 PROBLEM_PRIORITY = 3
@@ -120,7 +120,7 @@ class SqlProblems:
             created: list[tuple[int, ProblemProposal]] = []
             linked = {problem: ids for problem, ids in plan.link.items()}
             for proposal in plan.create:
-                problem_id = await _open_problem(session, proposal, facts, now)
+                problem_id = await _open_problem(self._store, session, proposal, facts, now)
                 created.append((problem_id, proposal))
                 linked[problem_id] = proposal.incident_ids
             for problem_id, incident_ids in linked.items():
@@ -261,7 +261,11 @@ async def _incident_facts(session: AsyncSession, oldest: datetime) -> list[Incid
 
 
 async def _open_problem(
-    session: AsyncSession, proposal: ProblemProposal, facts: Iterable[IncidentFact], now: datetime
+    store: SqlTicketStore,
+    session: AsyncSession,
+    proposal: ProblemProposal,
+    facts: Iterable[IncidentFact],
+    now: datetime,
 ) -> int:
     """A new problem ticket for the proposal, with its `problem` row and audit trail."""
     label = proposal.dimension.value.replace("_", " ")
@@ -272,10 +276,14 @@ async def _open_problem(
         device_id = await session.scalar(
             select(models.Device.id).where(models.Device.asset_tag == first.configuration_item)
         )
-    ticket = models.Ticket(
-        kind=Kind.PROBLEM.value,
-        status=Status.NEW.value,
-        priority=PROBLEM_PRIORITY,
+    # Not timed: a problem has no SLA clocks of its own.
+    ticket, _, entries = await store.insert_ticket(
+        session,
+        Kind.PROBLEM,
+        PROBLEM_PRIORITY,
+        SYSTEM_ACTOR,
+        now,
+        clocks=False,
         subject=f"Problem: {proposal.count} incidents on {label} {proposal.key}"[:200],
         description=(
             f"Opened by the problem scan: incidents "
@@ -285,14 +293,7 @@ async def _open_problem(
         ),
         device_id=device_id,
         category=(proposal.key[:64] if proposal.dimension is Dimension.CATEGORY else None),
-        created_at=now,
-        updated_at=now,
-        contacts=0,
-        version=1,
     )
-    session.add(ticket)
-    await session.flush()
-    _, entries = new_ticket(ticket.id, Kind.PROBLEM, PROBLEM_PRIORITY, SYSTEM_ACTOR, now)
     session.add_all(audit_rows(entries))
     session.add(
         models.ProblemRecord(

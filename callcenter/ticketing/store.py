@@ -60,17 +60,25 @@ from callcenter.ticketing.sla import (
     follow_status,
     start_clocks,
 )
-from callcenter.ticketing.ticket_rows import apply_state, audit_rows, field_change, ticket_state
+from callcenter.ticketing.ticket_rows import (
+    apply_state,
+    audit_rows,
+    field_change,
+    ticket_record,
+    ticket_state,
+)
 from callcenter.ticketing.workflow import (
     Actor,
     AuditEntry,
     Status,
+    TicketState,
     Tier,
     assign,
     new_ticket,
     set_priority,
     transition,
 )
+from callcenter.ticketing.workflow import Kind as WorkflowKind
 from callcenter.ticketing.workflow import Role as WorkflowRole
 
 #: Who the audit trail names for what the call flow does by itself.
@@ -464,7 +472,7 @@ class SqlTicketStore:
             if row is None:
                 return None
             calls = await _call_ids(session, [row.id])
-            return _ticket(row, calls.get(row.id, ()))
+            return ticket_record(row, calls.get(row.id, ()))
 
     async def ticket_audit(self, ticket_id: int) -> list[AuditEntry]:
         """The ticket's audit trail, oldest first (empty for an unknown ticket)."""
@@ -659,29 +667,54 @@ class SqlTicketStore:
     ) -> models.Ticket:
         """A new incident by phone, for `employee` if known: its SLA clocks start and its
         audit trail opens (actor "system": the call flow opened it)."""
-        ticket = models.Ticket(
-            kind=INCIDENT,
-            status=TicketStatus.NEW.value,
-            priority=VIP_PRIORITY if employee is not None and employee.vip else DEFAULT_PRIORITY,
+        ticket, _, entries = await self.insert_ticket(
+            session,
+            WorkflowKind.INCIDENT,
+            VIP_PRIORITY if employee is not None and employee.vip else DEFAULT_PRIORITY,
+            SYSTEM_ACTOR,
+            now,
+            clocks=True,
+            organisation_id=employee.organisation_id if employee is not None else None,
             subject=subject[:200],
-            description="",
             employee_id=employee.id if employee else None,
             device_id=await _first_computer(session, employee.id) if employee else None,
+        )
+        session.add_all(audit_rows(entries))
+        return ticket
+
+    async def insert_ticket(
+        self,
+        session: AsyncSession,
+        kind: WorkflowKind,
+        priority: int,
+        actor: Actor,
+        now: datetime,
+        *,
+        clocks: bool,
+        organisation_id: int | None = None,
+        **columns: Any,
+    ) -> tuple[models.Ticket, TicketState, list[AuditEntry]]:
+        """A new ticket row and its workflow start, whose audit entries the caller adds
+        (after moving it on, if it must); with `clocks`, its SLA clocks start on the
+        organisation's policy and calendar (`sla_for`)."""
+        row = models.Ticket(
+            kind=kind.value,
+            status=Status.NEW.value,
+            priority=priority,
             created_at=now,
             updated_at=now,
             contacts=0,
             version=1,
+            **columns,
         )
-        session.add(ticket)
+        session.add(row)
         await session.flush()
-        _, entries = new_ticket(ticket.id, INCIDENT, ticket.priority, SYSTEM_ACTOR, now)
-        session.add_all(audit_rows(entries))
-        policy, calendar = await self.sla_for(
-            session, employee.organisation_id if employee is not None else None
-        )
-        for clock in start_clocks(ticket.id, policy, calendar, now, ticket.priority).values():
-            await _save_clock(session, clock)
-        return ticket
+        state, entries = new_ticket(row.id, kind, priority, actor, now)
+        if clocks:
+            policy, calendar = await self.sla_for(session, organisation_id)
+            for clock in start_clocks(row.id, policy, calendar, now, priority).values():
+                await _save_clock(session, clock)
+        return row, state, entries
 
     async def sla_for(
         self, session: AsyncSession, organisation_id: int | None
@@ -747,7 +780,7 @@ class SqlTicketStore:
                 )
             )
             calls = await _call_ids(session, [row.id for row in rows])
-            return [_ticket(row, calls.get(row.id, ())) for row in rows]
+            return [ticket_record(row, calls.get(row.id, ())) for row in rows]
 
     # -- SLA clocks ----------------------------------------------------------------------
 
@@ -1106,32 +1139,6 @@ def _agent(row: models.Agent) -> AgentAccount:
         queues=tuple(memberships),
         skills={str(name): int(level) for name, level in row.skills.items()},
         memberships=memberships,
-    )
-
-
-def _ticket(row: models.Ticket, call_ids: tuple[str, ...]) -> Ticket:
-    return Ticket(
-        id=row.id,
-        kind=row.kind,
-        status=TicketStatus(row.status),
-        priority=row.priority,
-        subject=row.subject,
-        employee_id=row.employee_id,
-        device_id=row.device_id,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        call_ids=call_ids,
-        tier=row.tier,
-        assignee=row.assignee,
-        category=row.category,
-        resolution=row.resolution,
-        resolved_at=row.resolved_at,
-        closed_at=row.closed_at,
-        reopen_count=row.reopen_count,
-        contacts=row.contacts,
-        onsite_visits=row.onsite_visits,
-        first_contact_resolved=row.first_contact_resolved,
-        version=row.version,
     )
 
 

@@ -19,14 +19,12 @@ from sqlalchemy import ColumnElement, and_, delete, false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callcenter.ticketing import models
-from callcenter.ticketing.records import CallRecord, Ticket, TicketStatus
-from callcenter.ticketing.sla import start_clocks
+from callcenter.ticketing.records import CallRecord, Ticket
 from callcenter.ticketing.store import (
     SqlTicketStore,
     _call_query,
     _call_record,
     _rowcount,
-    _save_clock,
 )
 from callcenter.ticketing.ticket_query import (
     LinkKind,
@@ -36,7 +34,7 @@ from callcenter.ticketing.ticket_query import (
     sort_with_tiebreak,
     stored_link,
 )
-from callcenter.ticketing.ticket_rows import audit_rows
+from callcenter.ticketing.ticket_rows import audit_rows, ticket_record, ticket_state
 from callcenter.ticketing.workflow import (
     FINAL_STATUSES,
     OPEN_STATUSES,
@@ -51,7 +49,6 @@ from callcenter.ticketing.workflow import (
     assign,
     escalate,
     escalate_to_manager,
-    new_ticket,
     set_priority,
     transition,
 )
@@ -210,23 +207,21 @@ class TicketRepo:
                         422, "unknown_employee", "employee", f"no employee {draft.employee!r}"
                     )
             device_id = await _device_id(session, draft.device, "device", 422)
-            row = models.Ticket(
-                kind=draft.kind.value,
-                status=Status.NEW.value,
-                priority=draft.priority,
+            row, state, entries = await self._store.insert_ticket(
+                session,
+                draft.kind,
+                draft.priority,
+                actor,
+                now,
+                # The organisation's own policy and calendar, as for a ticket opened by phone.
+                clocks=draft.kind in TIMED_KINDS,
+                organisation_id=None if employee is None else employee.organisation_id,
                 subject=draft.subject,
                 description=draft.description,
                 employee_id=None if employee is None else employee.id,
                 device_id=device_id,
                 category=draft.category,
-                created_at=now,
-                updated_at=now,
-                contacts=0,
-                version=1,
             )
-            session.add(row)
-            await session.flush()
-            state, entries = new_ticket(row.id, draft.kind, draft.priority, actor, now)
             if draft.kind is Kind.CHANGE:
                 state, moved = _workflow(
                     "kind", transition, state, Status.PENDING_APPROVAL, actor, now
@@ -239,13 +234,6 @@ class TicketRepo:
                     AuditEntry(row.id, now, actor.name, "category", None, draft.category)
                 )
             session.add_all(audit_rows(entries))
-            if draft.kind in TIMED_KINDS:
-                # The organisation's own policy and calendar, as for a ticket opened by phone.
-                organisation = employee.organisation_id if employee is not None else None
-                policy, calendar = await self._store.sla_for(session, organisation)
-                clocks = start_clocks(row.id, policy, calendar, now, draft.priority)
-                for clock in clocks.values():
-                    await _save_clock(session, clock)
             await session.flush()
             return await _detail(session, row)
 
@@ -305,7 +293,7 @@ class TicketRepo:
         reason = str(changes.get("reason") or "")
         async with self._store.write_transaction() as session:
             row = await _row(session, ticket_id, expected)
-            old = row_state = _state(row)
+            old = row_state = ticket_state(row)
             state = row_state
             entries: list[AuditEntry] = []
 
@@ -518,7 +506,7 @@ class TicketRepo:
                 dup = await session.get(models.Ticket, dup_id)
                 if dup is None:
                     raise Refused(422, "unknown_ticket", "from", f"no ticket {dup_id}")
-                before = _state(dup)
+                before = ticket_state(dup)
                 target = Status.CLOSED if before.status is Status.RESOLVED else Status.CANCELLED
                 why = f"duplicate of {survivor_id}"
                 after, entries = _workflow(
@@ -637,24 +625,6 @@ async def _bump(
     await session.refresh(row)
 
 
-def _state(row: models.Ticket) -> TicketState:
-    return TicketState(
-        id=row.id,
-        kind=Kind(row.kind),
-        status=Status(row.status),
-        priority=row.priority,
-        tier=Tier(row.tier),
-        assignee=row.assignee,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        resolved_at=row.resolved_at,
-        closed_at=row.closed_at,
-        reopen_count=row.reopen_count,
-        escalation_level=row.escalation_level,
-        approved_by=row.approved_by,
-    )
-
-
 def _state_values(state: TicketState) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name in _STATE_COLUMNS:
@@ -743,29 +713,7 @@ async def _call_ids(session: AsyncSession, ticket_ids: Sequence[int]) -> dict[in
 
 
 def _summary(row: models.Ticket, call_ids: tuple[str, ...]) -> TicketDetail:
-    ticket = Ticket(
-        id=row.id,
-        kind=row.kind,
-        status=TicketStatus(row.status),
-        priority=row.priority,
-        subject=row.subject,
-        employee_id=row.employee_id,
-        device_id=row.device_id,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        call_ids=call_ids,
-        tier=row.tier,
-        assignee=row.assignee,
-        category=row.category,
-        resolution=row.resolution,
-        resolved_at=row.resolved_at,
-        closed_at=row.closed_at,
-        reopen_count=row.reopen_count,
-        contacts=row.contacts,
-        onsite_visits=row.onsite_visits,
-        first_contact_resolved=row.first_contact_resolved,
-        version=row.version,
-    )
+    ticket = ticket_record(row, call_ids)
     return TicketDetail(ticket, row.description, row.escalation_level, row.approved_by)
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from callcenter.ticketing import models
+from callcenter.ticketing.records import Ticket, TicketStatus
 from callcenter.ticketing.workflow import AuditEntry, Kind, Status, TicketState, Tier
 
 #: TicketState fields stored in columns of the same name.
@@ -43,6 +44,33 @@ def ticket_state(row: models.Ticket) -> TicketState:
         reopen_count=row.reopen_count,
         escalation_level=row.escalation_level,
         approved_by=row.approved_by,
+    )
+
+
+def ticket_record(row: models.Ticket, call_ids: tuple[str, ...]) -> Ticket:
+    """The row as the store's `Ticket` record, with the ids of its calls."""
+    return Ticket(
+        id=row.id,
+        kind=row.kind,
+        status=TicketStatus(row.status),
+        priority=row.priority,
+        subject=row.subject,
+        employee_id=row.employee_id,
+        device_id=row.device_id,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        call_ids=call_ids,
+        tier=row.tier,
+        assignee=row.assignee,
+        category=row.category,
+        resolution=row.resolution,
+        resolved_at=row.resolved_at,
+        closed_at=row.closed_at,
+        reopen_count=row.reopen_count,
+        contacts=row.contacts,
+        onsite_visits=row.onsite_visits,
+        first_contact_resolved=row.first_contact_resolved,
+        version=row.version,
     )
 
 
