@@ -22,6 +22,7 @@ from callcenter.auth.tokens import TokenSigner
 from callcenter.clock import ManualClock
 from callcenter.events import EventBus
 from callcenter.metrics import AcdMetrics
+from callcenter.ticketing.knowledge import SqlKnowledgeBase
 from callcenter.ticketing.records import CallOutcome, Role
 from callcenter.ticketing.store import SqlTicketStore
 
@@ -83,6 +84,32 @@ class Desk:
 
     async def auth(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {await self.token(who)}"}
+
+
+async def plain_desk(
+    aiohttp_client: AiohttpClient,
+    store: SqlTicketStore,
+    at: datetime,
+    *,
+    token_ttl: int = 3600,
+    kb: SqlKnowledgeBase | None = None,
+) -> Desk:
+    """The REST API on `store` with an idle ACD, its clock at `at`: for the resource
+    tests (tickets, CMDB, problems, knowledge base) that need no agents."""
+    clock = ManualClock(at.timestamp())
+    acd = Acd([QueueSettings(QUEUE, wrap_up_seconds=0)], clock, lambda event: None)
+    tokens = TokenSigner(SECRET, token_ttl, clock)
+    deps = ApiDeps(
+        acd_store=LocalAcdStore(acd),
+        store=store,
+        tokens=tokens,
+        registry=CollectorRegistry(),
+        clock=clock,
+        ready=lambda: True,
+        kb=kb,
+    )
+    client = await aiohttp_client(build_app(deps))
+    return Desk(client, acd, store, clock, tokens)
 
 
 @pytest.fixture

@@ -8,20 +8,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
-from prometheus_client import CollectorRegistry
 from pytest_aiohttp import AiohttpClient
 from sqlalchemy import select
 
-from callcenter.acd.acd import Acd
-from callcenter.acd.model import QueueSettings
-from callcenter.acd_store import LocalAcdStore
-from callcenter.api import ApiDeps, build_app
-from callcenter.auth.tokens import TokenSigner
-from callcenter.clock import ManualClock
 from callcenter.ticketing import models
 from callcenter.ticketing.demo import REPAIR_SUBJECT, load_demo_repair, years_after
 from callcenter.ticketing.store import SqlTicketStore
-from tests.integration.test_api import QUEUE, SECRET, Desk
+from tests.integration.test_api import Desk, plain_desk
 from tests.integration.test_kb_api import problem_field
 
 #: The demo data is dated from the day it is loaded; the desk's clock is noon of that day.
@@ -35,19 +28,12 @@ def _day(days: int) -> str:
 @pytest.fixture
 async def desk(aiohttp_client: AiohttpClient, demo_store: SqlTicketStore) -> Desk:
     await load_demo_repair(demo_store, TODAY)
-    clock = ManualClock(datetime.combine(TODAY, time(12), tzinfo=UTC).timestamp())
-    acd = Acd([QueueSettings(QUEUE, wrap_up_seconds=0)], clock, lambda event: None)
-    tokens = TokenSigner(SECRET, 3600 * 24 * 30, clock)
-    deps = ApiDeps(
-        acd_store=LocalAcdStore(acd),
-        store=demo_store,
-        tokens=tokens,
-        registry=CollectorRegistry(),
-        clock=clock,
-        ready=lambda: True,
+    return await plain_desk(
+        aiohttp_client,
+        demo_store,
+        datetime.combine(TODAY, time(12), tzinfo=UTC),
+        token_ttl=3600 * 24 * 30,
     )
-    client = await aiohttp_client(build_app(deps))
-    return Desk(client, acd, demo_store, clock, tokens)
 
 
 async def _send(

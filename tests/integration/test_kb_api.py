@@ -8,18 +8,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from prometheus_client import CollectorRegistry
 from pytest_aiohttp import AiohttpClient
 
-from callcenter.acd.acd import Acd
-from callcenter.acd.model import QueueSettings
-from callcenter.acd_store import LocalAcdStore
-from callcenter.api import ApiDeps, build_app
-from callcenter.auth.tokens import TokenSigner
-from callcenter.clock import ManualClock
 from callcenter.ticketing.knowledge import SqlKnowledgeBase
 from callcenter.ticketing.store import SqlTicketStore
-from tests.integration.test_api import QUEUE, SECRET, Desk
+from tests.integration.test_api import Desk, plain_desk
 
 JAM = "Printer shows a paper jam but no paper is stuck"
 THINKPAD = "ThinkPad does not charge or turn on"
@@ -34,20 +27,12 @@ NEW_ARTICLE = {
 
 @pytest.fixture
 async def desk(aiohttp_client: AiohttpClient, demo_store: SqlTicketStore) -> Desk:
-    clock = ManualClock(datetime(2025, 3, 10, 9, 0, tzinfo=UTC).timestamp())
-    acd = Acd([QueueSettings(QUEUE, wrap_up_seconds=0)], clock, lambda event: None)
-    tokens = TokenSigner(SECRET, 3600, clock)
-    deps = ApiDeps(
-        acd_store=LocalAcdStore(acd),
-        store=demo_store,
-        tokens=tokens,
-        registry=CollectorRegistry(),
-        clock=clock,
-        ready=lambda: True,
+    return await plain_desk(
+        aiohttp_client,
+        demo_store,
+        datetime(2025, 3, 10, 9, 0, tzinfo=UTC),
         kb=SqlKnowledgeBase(demo_store),
     )
-    client = await aiohttp_client(build_app(deps))
-    return Desk(client, acd, demo_store, clock, tokens)
 
 
 async def _send(

@@ -7,19 +7,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from prometheus_client import CollectorRegistry
 from pytest_aiohttp import AiohttpClient
 from sqlalchemy import select
 
-from callcenter.acd.acd import Acd
-from callcenter.acd.model import QueueSettings
-from callcenter.acd_store import LocalAcdStore
-from callcenter.api import ApiDeps, build_app
-from callcenter.auth.tokens import TokenSigner
-from callcenter.clock import ManualClock
 from callcenter.ticketing import models
 from callcenter.ticketing.store import SqlTicketStore
-from tests.integration.test_api import QUEUE, SECRET, Desk
+from tests.integration.test_api import Desk, plain_desk
 from tests.integration.test_kb_api import problem_field
 from tests.integration.test_problems import MONDAY, PC, incident
 
@@ -37,19 +30,7 @@ ROUTES = [
 
 @pytest.fixture
 async def desk(aiohttp_client: AiohttpClient, demo_store: SqlTicketStore) -> Desk:
-    clock = ManualClock(MONDAY.timestamp())
-    acd = Acd([QueueSettings(QUEUE, wrap_up_seconds=0)], clock, lambda event: None)
-    tokens = TokenSigner(SECRET, 3600, clock)
-    deps = ApiDeps(
-        acd_store=LocalAcdStore(acd),
-        store=demo_store,
-        tokens=tokens,
-        registry=CollectorRegistry(),
-        clock=clock,
-        ready=lambda: True,
-    )
-    client = await aiohttp_client(build_app(deps))
-    return Desk(client, acd, demo_store, clock, tokens)
+    return await plain_desk(aiohttp_client, demo_store, MONDAY)
 
 
 async def send(

@@ -10,20 +10,13 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from prometheus_client import CollectorRegistry
 from pytest_aiohttp import AiohttpClient
 from sqlalchemy import select
 
-from callcenter.acd.acd import Acd
-from callcenter.acd.model import QueueSettings
-from callcenter.acd_store import LocalAcdStore
-from callcenter.api import ApiDeps, build_app
-from callcenter.auth.tokens import TokenSigner
-from callcenter.clock import ManualClock
 from callcenter.ticketing import models
 from callcenter.ticketing.store import SqlTicketStore
 from callcenter.ticketing.ticket_repo import StaleVersion, _bump
-from tests.integration.test_api import QUEUE, SECRET, Desk
+from tests.integration.test_api import Desk, plain_desk
 from tests.integration.test_kb_api import problem_field
 
 T0 = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
@@ -32,19 +25,7 @@ BASE = "/api/v1/tickets"
 
 @pytest.fixture
 async def desk(aiohttp_client: AiohttpClient, demo_store: SqlTicketStore) -> Desk:
-    clock = ManualClock(T0.timestamp())
-    acd = Acd([QueueSettings(QUEUE, wrap_up_seconds=0)], clock, lambda event: None)
-    tokens = TokenSigner(SECRET, 3600, clock)
-    deps = ApiDeps(
-        acd_store=LocalAcdStore(acd),
-        store=demo_store,
-        tokens=tokens,
-        registry=CollectorRegistry(),
-        clock=clock,
-        ready=lambda: True,
-    )
-    client = await aiohttp_client(build_app(deps))
-    return Desk(client, acd, demo_store, clock, tokens)
+    return await plain_desk(aiohttp_client, demo_store, T0)
 
 
 async def send(
