@@ -64,6 +64,7 @@ from callcenter.softphone_bridge.bridge import SipBridge
 from callcenter.ticketing.complaints import ComplaintLimits
 from callcenter.ticketing.knowledge import SqlKnowledgeBase
 from callcenter.ticketing.migrate import pending_revision
+from callcenter.ticketing.priority import PriorityMatrix
 from callcenter.ticketing.records import CallOutcome, Role
 from callcenter.ticketing.service_monitor import AutoCloser, ComplaintMonitor, ProblemScanner
 from callcenter.ticketing.sla_monitor import LiveSlaMonitor, SlaEvent, sla_setup
@@ -281,7 +282,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         bus.subscribe(CallHoldChanged, hub.on_hold_changed)
         bus.subscribe(TransferChanged, hub.on_transfer_changed)
         bus.subscribe(MonitoringChanged, hub.on_monitoring_changed)
-        deps = ApiDeps(acd_store, store, tokens, registry, clock, health, kb)
+        matrix = PriorityMatrix.from_data(settings.ticketing.priority_matrix)
+        deps = ApiDeps(acd_store, store, tokens, registry, clock, health, kb, matrix)
         app = build_app(deps, hub)
         app[AUDIO] = AudioSource(bridge.browser_audio, service.legs)
         problem_scanner = ProblemScanner(

@@ -23,6 +23,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -39,6 +40,7 @@ from callcenter.acd.model import (
 from callcenter.acd.service_level import ServiceLevelFormula
 from callcenter.ivr.announcements import QueueAnnouncements
 from callcenter.softphone_bridge.digest import TrunkCredentials, ha1
+from callcenter.ticketing.priority import DEFAULT_MATRIX, PriorityError, PriorityMatrix
 from callcenter.ticketing.sla import SlaError, parse_duration
 
 ENV_PREFIX = "CALLCENTER_"
@@ -416,6 +418,18 @@ class TicketingSettings(_Section):
     #: A resolved ticket nobody reopened is closed by the system after this many
     #: (calendar) days; 0: never, tickets stay resolved until someone closes them.
     auto_close_days: float = Field(5.0, ge=0, le=366)
+    #: Priority of each impact x urgency pair: rows impact high..low, columns urgency
+    #: high..low, whole numbers 1..5 that never rise as impact or urgency falls.
+    priority_matrix: list[list[int]] = Field(default_factory=lambda: DEFAULT_MATRIX.to_data())
+
+    @field_validator("priority_matrix")
+    @classmethod
+    def _valid_matrix(cls, value: list[list[int]]) -> list[list[int]]:
+        try:
+            PriorityMatrix.from_data(value)
+        except PriorityError as exc:
+            raise ValueError(str(exc).removeprefix("priority matrix: ")) from None
+        return value
 
     @model_validator(mode="after")
     def _known_zone(self) -> TicketingSettings:
@@ -562,4 +576,6 @@ def _one_line(exc: ValidationError, path: Path) -> str:
         return f"{key}: unknown key (in {path} or the environment)"
     value = error.get("input")
     shown = "" if isinstance(value, (dict, list)) else f" (got {value!r})"
-    return f"{key}: {error['msg']}{shown}"
+    # Our validators' ValueErrors come prefixed; the message itself is what to read.
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{key}: {message}{shown}"

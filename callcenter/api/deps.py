@@ -13,6 +13,7 @@ from callcenter.acd_store import AcdStore
 from callcenter.auth.tokens import Principal, TokenSigner
 from callcenter.clock import Clock
 from callcenter.ticketing.knowledge import SqlKnowledgeBase
+from callcenter.ticketing.priority import DEFAULT_MATRIX, PriorityMatrix
 from callcenter.ticketing.records import TicketStore
 
 
@@ -27,6 +28,8 @@ class ApiDeps:
     ready: Callable[[], bool]
     #: The knowledge base; None: its routes answer 503.
     kb: SqlKnowledgeBase | None = None
+    #: Impact x urgency -> priority for tickets created or re-rated over the API.
+    priority_matrix: PriorityMatrix = DEFAULT_MATRIX
 
     @property
     def acd(self) -> Acd:

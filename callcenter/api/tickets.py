@@ -179,7 +179,7 @@ async def create_ticket(request: web.Request) -> web.Response:
     draft = NewTicket(
         kind=body.kind,
         subject=body.subject,
-        priority=priority_of(body.impact, body.urgency),
+        priority=priority_of(body.impact, body.urgency, request.app[DEPS].priority_matrix),
         description=body.description,
         employee=body.employee,
         device=body.device,
@@ -226,7 +226,9 @@ async def update_ticket(request: web.Request) -> web.Response:
                 400, "invalid_body", f"{missing}: required with the other", field=missing
             )
         try:
-            changes["priority"] = priority_of(changes.pop("impact"), changes.pop("urgency"))
+            changes["priority"] = priority_of(
+                changes.pop("impact"), changes.pop("urgency"), request.app[DEPS].priority_matrix
+            )
         except PriorityError as exc:  # the body's Literal makes this unreachable
             raise ApiError(400, "invalid_body", str(exc), field="impact") from None
     assignee_role = None

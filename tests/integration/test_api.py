@@ -23,6 +23,7 @@ from callcenter.clock import ManualClock
 from callcenter.events import EventBus
 from callcenter.metrics import AcdMetrics
 from callcenter.ticketing.knowledge import SqlKnowledgeBase
+from callcenter.ticketing.priority import DEFAULT_MATRIX, PriorityMatrix
 from callcenter.ticketing.records import CallOutcome, Role
 from callcenter.ticketing.store import SqlTicketStore
 
@@ -93,6 +94,7 @@ async def plain_desk(
     *,
     token_ttl: int = 3600,
     kb: SqlKnowledgeBase | None = None,
+    priority_matrix: PriorityMatrix = DEFAULT_MATRIX,
 ) -> Desk:
     """The REST API on `store` with an idle ACD, its clock at `at`: for the resource
     tests (tickets, CMDB, problems, knowledge base) that need no agents."""
@@ -107,6 +109,7 @@ async def plain_desk(
         clock=clock,
         ready=lambda: True,
         kb=kb,
+        priority_matrix=priority_matrix,
     )
     client = await aiohttp_client(build_app(deps))
     return Desk(client, acd, store, clock, tokens)

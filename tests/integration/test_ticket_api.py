@@ -14,6 +14,7 @@ from pytest_aiohttp import AiohttpClient
 from sqlalchemy import select
 
 from callcenter.ticketing import models
+from callcenter.ticketing.priority import PriorityMatrix
 from callcenter.ticketing.store import SqlTicketStore
 from callcenter.ticketing.ticket_repo import StaleVersion, _bump
 from tests.integration.test_api import Desk, plain_desk
@@ -136,6 +137,24 @@ async def test_create_every_kind(
     assert ("alice", "kind", kind) in fields and ("alice", "category", "printer") in fields
     if kind == "change":
         assert ("alice", "status", "pending_approval") in fields
+
+
+async def test_the_configured_priority_matrix_rates_impact_and_urgency(
+    aiohttp_client: AiohttpClient, demo_store: SqlTicketStore
+) -> None:
+    strict = PriorityMatrix.from_data([[1, 1, 2], [1, 2, 3], [2, 3, 5]])
+    desk = await plain_desk(aiohttp_client, demo_store, T0, priority_matrix=strict)
+    ticket = await create(desk, impact="medium", urgency="high")
+    assert ticket["priority"] == 1  # the default matrix says 2
+    status, patched, _ = await send(
+        desk,
+        "PATCH",
+        f"{BASE}/{ticket['id']}",
+        body={"impact": "low", "urgency": "low"},
+        headers={"If-Match": f'"{ticket["version"]}"'},
+    )
+    assert status == 200, patched
+    assert patched["priority"] == 5
 
 
 async def test_create_defaults_to_a_medium_incident(desk: Desk) -> None:

@@ -259,3 +259,18 @@ def test_the_shipped_file_lists_the_default_dispositions() -> None:
 def test_auto_close_days_is_checked(days: str) -> None:
     with pytest.raises(ConfigError, match=r"^ticketing\.auto_close_days"):
         load({"CALLCENTER_TICKETING_AUTO_CLOSE_DAYS": days})
+
+
+@pytest.mark.parametrize(
+    ("matrix", "message"),
+    [
+        ("[[1, 2], [2, 3]]", "2 rows, expected 3"),
+        ("[[3, 2, 1], [2, 3, 4], [3, 4, 4]]", "row 1: lower urgency gives a higher priority"),
+        ("[[1, 2, 3], [2, 3, 4], [3, 4, 7]]", "row 3, column 3: 7 is outside 1..5"),
+    ],
+)
+def test_a_bad_priority_matrix_is_named(tmp_path: Path, matrix: str, message: str) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(f"ticketing:\n  priority_matrix: {matrix}\n")
+    with pytest.raises(ConfigError, match=rf"^ticketing\.priority_matrix: {message}"):
+        load(path=path)
