@@ -61,13 +61,19 @@ from callcenter.metrics.ticket_metrics import TicketMetrics
 from callcenter.settings import Settings
 from callcenter.softphone_bridge import messages as m
 from callcenter.softphone_bridge.bridge import SipBridge
-from callcenter.ticketing.complaints import ComplaintLimits
+from callcenter.ticketing.complaints import ComplaintEscalated, ComplaintLimits
 from callcenter.ticketing.knowledge import SqlKnowledgeBase
 from callcenter.ticketing.migrate import pending_revision
 from callcenter.ticketing.priority import PriorityMatrix
 from callcenter.ticketing.records import CallOutcome, Role
 from callcenter.ticketing.service_monitor import AutoCloser, ComplaintMonitor, ProblemScanner
-from callcenter.ticketing.sla_monitor import LiveSlaMonitor, SlaEvent, sla_setup
+from callcenter.ticketing.sla_monitor import (
+    LiveSlaMonitor,
+    SlaBreached,
+    SlaEvent,
+    SlaWarning,
+    sla_setup,
+)
 from callcenter.ticketing.store import SqlTicketStore, open_store
 
 log = logging.getLogger(__name__)
@@ -200,7 +206,9 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         flow_hours = {flow.name: flow.hours for flow in flows.flows.values()}
         bus.subscribe(IvrFinished, IvrMetrics(registry, flow_hours, clock).on_event)
         bus.subscribe(QueueAnnouncementPlayed, AnnouncementMetrics(registry).on_event)
-        bus.subscribe(SlaEvent, TicketMetrics(registry).on_event)
+        ticket_metrics = TicketMetrics(registry)
+        bus.subscribe(SlaEvent, ticket_metrics.on_event)
+        bus.subscribe(ComplaintEscalated, ticket_metrics.on_complaint_escalated)
 
         bridge = SipBridge(settings.sip, settings.prompts.music_on_hold, bus.publish)
         service = CallService(
@@ -282,6 +290,9 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         bus.subscribe(CallHoldChanged, hub.on_hold_changed)
         bus.subscribe(TransferChanged, hub.on_transfer_changed)
         bus.subscribe(MonitoringChanged, hub.on_monitoring_changed)
+        bus.subscribe(SlaWarning, hub.on_ticket_alert)
+        bus.subscribe(SlaBreached, hub.on_ticket_alert)
+        bus.subscribe(ComplaintEscalated, hub.on_ticket_alert)
         matrix = PriorityMatrix.from_data(settings.ticketing.priority_matrix)
         deps = ApiDeps(acd_store, store, tokens, registry, clock, health, kb, matrix)
         app = build_app(deps, hub)

@@ -1,4 +1,5 @@
-"""Ticket SLA metrics: warnings and breaches the SLA monitor announced, per clock.
+"""Ticket SLA metrics: warnings and breaches the SLA monitor announced, per clock, and
+complaints the complaint monitor escalated, per level.
 
 Counted from the monitor's events, which it announces once per clock and ticket across
 restarts and processes: sum the counters over the processes (docs/metrics.md).
@@ -8,12 +9,21 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter
 
+from callcenter.ticketing.complaints import ComplaintEscalated
 from callcenter.ticketing.sla import ClockKind
 from callcenter.ticketing.sla_monitor import SlaBreached, SlaEvent, SlaWarning
 
+#: The `level` label's values: bounded, a fourth escalation counts as "3+".
+ESCALATION_LEVELS = ("1", "2", "3+")
+
+
+def escalation_label(level: int) -> str:
+    return "3+" if level >= 3 else str(max(level, 1))
+
 
 class TicketMetrics:
-    """Subscribe `on_event` to the bus for `SlaEvent`."""
+    """Subscribe `on_event` to the bus for `SlaEvent`, `on_complaint_escalated` for
+    `ComplaintEscalated`."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.warnings = Counter(
@@ -28,6 +38,14 @@ class TicketMetrics:
             ["clock"],
             registry=registry,
         )
+        self.complaints_escalated = Counter(
+            "callcenter_complaints_escalated_total",
+            "Complaints that missed a limit and went up a level (1, 2, 3+).",
+            ["level"],
+            registry=registry,
+        )
+        for level in ESCALATION_LEVELS:
+            self.complaints_escalated.labels(level=level)
         # Every clock at 0 from the start, so increase() and the alerts see it.
         for kind in ClockKind:
             self.warnings.labels(clock=kind.value)
@@ -38,3 +56,6 @@ class TicketMetrics:
             self.warnings.labels(clock=event.clock.value).inc()
         elif isinstance(event, SlaBreached):
             self.breaches.labels(clock=event.clock.value).inc()
+
+    def on_complaint_escalated(self, event: ComplaintEscalated) -> None:
+        self.complaints_escalated.labels(level=escalation_label(event.level)).inc()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ import yaml
 from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright, expect
 
 from callcenter.ticketing.records import Ticket
+from callcenter.ticketing.sla import ClockKind
 from callcenter.ticketing.store import open_store
 from callcenter.ticketing.workflow import AuditEntry
 from tests.integration.harness import ROOT, Server, agent_phone, caller
@@ -211,6 +213,30 @@ async def test_the_agent_goes_available_and_the_board_follows(
     await expect(row).to_contain_text("lunch")
 
     agent.no_problems()
+    wall.no_problems()
+
+
+async def test_the_board_shows_the_open_sla_alerts(browser: Browser, server: Server) -> None:
+    """A breach the monitor recorded is on the board's "SLA alerts" panel from its snapshot."""
+    store = open_store(server.database_url, "CN")
+    try:
+        employee = await store.employee_by_username("zhangsanKJC")
+        assert employee is not None
+        opened = datetime.now(UTC) - timedelta(days=7)
+        await store.open_call_record("e2e-sla", None, "+862088881001", employee.id, opened)
+        ticket_id = await store.attach_call_to_incident("e2e-sla", employee.id, opened, 8.0)
+        clock = (await store.sla_clocks(ticket_id))[ClockKind.FIRST_RESPONSE]
+        key = (ticket_id, ClockKind.FIRST_RESPONSE.value, "breach", clock.target_seconds)
+        await store.record_sla_scan([(key, opened + timedelta(hours=1))], [], datetime.now(UTC))
+    finally:
+        await store.close()
+
+    wall = await board(browser, server)
+    item = wall.page.locator(f"#alerts .alert-item.sla_breach[data-ticket='{ticket_id}']").first
+    await expect(item).to_be_visible()
+    await expect(item).to_contain_text("SLA breached")
+    await expect(wall.page.locator("#alerts-none")).to_be_hidden()
+    await expect(wall.page.locator("#alerts-count")).not_to_have_text("0")
     wall.no_problems()
 
 

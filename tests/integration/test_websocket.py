@@ -9,7 +9,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 from prometheus_client import CollectorRegistry
 from pytest_aiohttp import AiohttpServer
+from sqlalchemy import select, update
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
@@ -40,8 +41,15 @@ from callcenter.auth.tokens import TokenSigner
 from callcenter.calls.events import MonitoringChanged
 from callcenter.clock import ManualClock
 from callcenter.events import EventBus
+from callcenter.ticketing import models
+from callcenter.ticketing.complaint_store import file_complaint
+from callcenter.ticketing.complaints import ComplaintEscalated, ComplaintLimits
 from callcenter.ticketing.knowledge import SqlKnowledgeBase
+from callcenter.ticketing.org_store import set_org_service
 from callcenter.ticketing.records import Employee, Role, TicketStore
+from callcenter.ticketing.service_monitor import ComplaintMonitor
+from callcenter.ticketing.sla import ClockKind
+from callcenter.ticketing.sla_monitor import LiveSlaMonitor, SlaBreached, SlaWarning
 from callcenter.ticketing.store import SqlTicketStore
 
 SECRET = b"websocket-test-secret-0123456789"
@@ -1146,3 +1154,205 @@ async def test_shutdown_closes_every_console_1001(desk: Desk) -> None:
     assert await closed_with(alice.ws) == (1001, "server shutting down")
     assert await closed_with(sue.ws) == (1001, "server shutting down")
     assert desk.gauge("agent") == 0 and desk.gauge("supervisor") == 0
+
+
+# ----- ticket alerts (SLA warnings and breaches, complaint escalations) --------------------
+
+SHANGHAI_MONDAY = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, office hours
+
+
+class BrokenTicketStore(SlowStore):
+    """The real store whose ticket reads fail (the database went away)."""
+
+    async def ticket(self, ticket_id: int) -> None:
+        raise ConnectionError("database went away")
+
+
+def alert_bus(desk: Desk) -> EventBus:
+    """A bus with the hub subscribed to alerts, as callcenter/app.py wires it."""
+    bus = EventBus()
+    bus.subscribe(SlaWarning, desk.hub.on_ticket_alert)
+    bus.subscribe(SlaBreached, desk.hub.on_ticket_alert)
+    bus.subscribe(ComplaintEscalated, desk.hub.on_ticket_alert)
+    return bus
+
+
+async def timed_ticket(store: SqlTicketStore, call_id: str, assignee: str | None = None) -> int:
+    """An incident opened by a call of Zhang San at 10:00 Monday: its clocks run."""
+    employee = await store.employee_by_username("zhangsanKJC")
+    assert employee is not None
+    await store.open_call_record(call_id, None, ZHANG_SAN, employee.id, SHANGHAI_MONDAY)
+    ticket_id = await store.attach_call_to_incident(call_id, employee.id, SHANGHAI_MONDAY, 8.0)
+    async with store.write_transaction() as session:
+        await session.execute(
+            update(models.Ticket)
+            .where(models.Ticket.id == ticket_id)
+            .values(assignee=assignee, subject="Printer on fire", priority=2)
+        )
+    return ticket_id
+
+
+async def alert_for(console: Console, ticket_id: int, kind: str) -> dict[str, Any]:
+    """The next `ticket_alert` of this ticket and kind (others are kept)."""
+    while True:
+        alert = await console.expect("ticket_alert")
+        if (alert["ticket_id"], alert["kind"]) == (ticket_id, kind):
+            return alert
+        console.pushes.append({**alert, "type": "other_alert"})
+
+
+def alerts_of(snapshot: dict[str, Any], ticket_id: int) -> set[tuple[str, str | None]]:
+    return {
+        (a["kind"], a["clock"]) for a in snapshot["ticket_alerts"] if a["ticket_id"] == ticket_id
+    }
+
+
+async def test_sla_alerts_reach_the_supervisors_and_the_assignee_and_the_snapshot(
+    desk: Desk, store: SqlTicketStore
+) -> None:
+    ticket_id = await timed_ticket(store, "call-sla-1", assignee="bob")
+    monitor = LiveSlaMonitor(store, alert_bus(desk).publish, desk.clock)
+    sue = await desk.open("sue")
+    first = await sue.expect("snapshot")
+    assert alerts_of(first, ticket_id) == set()
+    alice, bob = await desk.open("alice"), await desk.open("bob")
+    await alice.expect("state")
+    await bob.expect("state")
+
+    # 24 of the first response's 30 business minutes: the 80 % warning.
+    await monitor.scan(SHANGHAI_MONDAY + timedelta(minutes=25))
+    warning = await alert_for(sue, ticket_id, "sla_warning")
+    assert warning["clock"] == "first_response" and warning["level"] == pytest.approx(0.8)
+    assert warning["escalation_level"] is None
+    assert warning["due_at"] == "2026-11-30T02:30:00+00:00"
+    assert (warning["subject"], warning["priority"], warning["assignee"], warning["tier"]) == (
+        "Printer on fire",
+        2,
+        "bob",
+        "tier1_service_desk",
+    )
+    assert await alert_for(bob, ticket_id, "sla_warning") == warning
+    await alice.nothing_more()  # not hers
+
+    reply = await sue.request("get_snapshot")
+    assert alerts_of(reply["result"], ticket_id) == {("sla_warning", "first_response")}
+
+    await monitor.scan(SHANGHAI_MONDAY + timedelta(minutes=31))
+    breach = await alert_for(sue, ticket_id, "sla_breach")
+    assert (breach["clock"], breach["level"], breach["assignee"]) == ("first_response", None, "bob")
+    assert (await alert_for(bob, ticket_id, "sla_breach"))["clock"] == "first_response"
+    await alice.nothing_more()
+
+    # A wall board that reconnects shows the breach (not the warning it superseded).
+    again = await desk.open("sue")
+    snapshot = await again.expect("snapshot")
+    assert alerts_of(snapshot, ticket_id) == {("sla_breach", "first_response")}
+    (item,) = [a for a in snapshot["ticket_alerts"] if a["ticket_id"] == ticket_id]
+    assert (item["subject"], item["assignee"], item["due_at"]) == (
+        "Printer on fire",
+        "bob",
+        "2026-11-30T02:30:00+00:00",
+    )
+
+    # Resolved: nothing open any more.
+    async with store.write_transaction() as session:
+        await session.execute(
+            update(models.Ticket).where(models.Ticket.id == ticket_id).values(status="resolved")
+        )
+    reply = await again.request("get_snapshot")
+    assert alerts_of(reply["result"], ticket_id) == set()
+
+
+async def test_the_agent_on_the_tickets_call_gets_its_alerts(
+    desk: Desk, store: SqlTicketStore
+) -> None:
+    ticket_id = await timed_ticket(store, "c1")  # nobody's
+    alice, bob = await desk.open("alice"), await desk.open("bob")
+    await bob.expect("state")
+    offer_call(desk, "c1")
+    await alice.expect("offer")
+    due = SHANGHAI_MONDAY + timedelta(minutes=30)
+    alert_bus(desk).publish(SlaBreached(ticket_id, ClockKind.FIRST_RESPONSE, due))
+    alert = await alert_for(alice, ticket_id, "sla_breach")
+    assert alert["assignee"] is None and alert["subject"] == "Printer on fire"
+
+    desk.acd.answered("c1")
+    desk.acd.hangup("c1")
+    await alice.expect("call_ended")
+    warning = SlaWarning(ticket_id, ClockKind.RESOLUTION, None, 0.8, due)
+    alert_bus(desk).publish(warning)  # the call just ended: still hers
+    alert = await alert_for(alice, ticket_id, "sla_warning")
+    assert (alert["clock"], alert["due_at"]) == ("resolution", None)
+    await bob.nothing_more()
+
+
+async def test_an_alert_whose_ticket_cannot_be_read_still_reaches_the_supervisors(
+    make_desk: MakeDesk, store: SqlTicketStore
+) -> None:
+    desk = await make_desk(ticket_store=BrokenTicketStore(store, 0.0))
+    sue = await desk.open("sue")
+    snapshot = await sue.expect("snapshot")
+    assert snapshot["ticket_alerts"] == []  # only a SQL store keeps announcements
+    due = SHANGHAI_MONDAY + timedelta(minutes=30)
+    alert_bus(desk).publish(SlaBreached(4711, ClockKind.ONSITE_ARRIVAL, due))
+    alert = await alert_for(sue, 4711, "sla_breach")
+    assert alert["clock"] == "onsite_arrival"
+    assert (alert["subject"], alert["priority"], alert["assignee"], alert["tier"]) == (
+        None,
+        None,
+        None,
+        None,
+    )
+
+
+async def test_complaint_escalations_reach_the_consoles_and_the_snapshot(
+    desk: Desk, store: SqlTicketStore
+) -> None:
+    async with store.write_transaction() as session:
+        org_id = await session.scalar(
+            select(models.Employee.organisation_id).where(models.Employee.username == "zhangsanKJC")
+        )
+    assert org_id is not None
+    await set_org_service(
+        store,
+        org_id,
+        policy=None,
+        calendar=None,
+        account_manager="bob",
+        account_manager_email="bob@desk.example",
+        actor="sue",
+        now=SHANGHAI_MONDAY,
+    )
+    complaint = await file_complaint(
+        store,
+        subject="Nobody came",
+        description="The engineer never arrived.",
+        filed_by="alice",
+        now=SHANGHAI_MONDAY,
+        employee="zhangsanKJC",
+    )
+    sue, bob = await desk.open("sue"), await desk.open("bob")
+    await sue.expect("snapshot")
+    await bob.expect("state")
+    monitor = ComplaintMonitor(
+        store, alert_bus(desk).publish, desk.clock, ComplaintLimits(4 * 3600, 16 * 3600)
+    )
+    (event,) = await monitor.scan(SHANGHAI_MONDAY + timedelta(hours=6))
+    assert (event.ticket_id, event.level) == (complaint.id, 1)
+    alert = await alert_for(sue, complaint.id, "complaint_escalated")
+    assert (alert["escalation_level"], alert["clock"], alert["level"]) == (1, None, None)
+    assert (alert["assignee"], alert["subject"], alert["tier"]) == (
+        "bob",
+        "Nobody came",
+        "account_manager",
+    )
+    assert (await alert_for(bob, complaint.id, "complaint_escalated"))["escalation_level"] == 1
+
+    again = await desk.open("sue")
+    snapshot = await again.expect("snapshot")
+    (item,) = [a for a in snapshot["ticket_alerts"] if a["ticket_id"] == complaint.id]
+    assert (item["kind"], item["escalation_level"], item["assignee"]) == (
+        "complaint_escalated",
+        1,
+        "bob",
+    )

@@ -199,6 +199,7 @@ AGENT: dict[str, Handler] = {
 async def get_snapshot(hub: Hub, username: str, request: Request) -> Result:
     snapshot = views.snapshot_message(hub.acd, hub.clock.now(), hub.consoles)
     del snapshot["type"]
+    snapshot["ticket_alerts"] = await hub.open_alert_items()
     return snapshot
 
 

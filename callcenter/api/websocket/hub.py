@@ -28,19 +28,25 @@ from callcenter.acd.errors import AcdError, UnknownAgent
 from callcenter.acd.model import DEFAULT_DISPOSITIONS, AgentState
 from callcenter.acd_store import AcdStore
 from callcenter.acd_store.store import fire
-from callcenter.api.websocket import screen_pop, views
+from callcenter.api.websocket import alerts, screen_pop, views
 from callcenter.api.websocket.control import CallControl
 from callcenter.api.websocket.protocol import PROTOCOL_VERSION, Close, Role
 from callcenter.auth.tokens import Principal, TokenSigner
 from callcenter.calls.events import CallHoldChanged, MonitoringChanged, TransferChanged
 from callcenter.clock import Clock
 from callcenter.ticketing.knowledge import SqlKnowledgeBase
-from callcenter.ticketing.records import TicketStore
+from callcenter.ticketing.records import Ticket, TicketStore
+from callcenter.ticketing.sla_alerts import OpenAlert, open_alerts
+from callcenter.ticketing.store import SqlTicketStore
 
 log = logging.getLogger(__name__)
 
 #: How long a stopping hub lets its screen-pop lookups finish before cancelling them.
 LOOKUP_DRAIN_SECONDS = 2.0
+#: Ticket lookups for alerts running at once; the rest wait for a slot.
+ALERT_LOOKUP_SLOTS = 4
+#: Alerts waiting for their ticket beyond this go out at once without its fields.
+ALERT_LOOKUP_BACKLOG = 200
 #: Said when a console stayed away past the grace period while available.
 CONSOLE_CLOSED_REASON = "console closed"
 #: Used instead when the configured pause reasons do not include the one above.
@@ -67,6 +73,11 @@ class WebSocketConfig:
     #: Messages waiting for a slow client; an agent's overflow closes (4429), a
     #: supervisor's is replaced by one fresh snapshot.
     send_queue_size: int = 256
+    #: How long a supervisor's snapshot waits for the open ticket alerts read from the
+    #: store; after it, the snapshot goes with `ticket_alerts: null`.
+    alerts_timeout_seconds: float = 1.0
+    #: How long a ticket lookup for an alert (and the open alerts' read) may take.
+    alerts_deadline_seconds: float = 5.0
     #: How long a request to the ACD or the call flow may take before `timeout`.
     request_timeout_seconds: float = 10.0
     #: How long a close waits for the client's close frame (also at shutdown, when
@@ -92,7 +103,7 @@ class Connection(Protocol):
         """Queue a message; False when the queue is full (nothing was queued)."""
         ...
 
-    def reset(self, message: dict[str, Any]) -> None:
+    def reset(self, message: Outgoing) -> None:
         """Drop everything queued and queue `message` instead."""
         ...
 
@@ -143,7 +154,32 @@ class PendingOffer:
         return self.live.offer_message()
 
 
-Outgoing = dict[str, Any] | PendingOffer
+class PendingSnapshot:
+    """A supervisor's snapshot in its send queue: it waits (bounded) for the open ticket
+    alerts read from the store, then is built as it goes out."""
+
+    def __init__(self, hub: Hub, read: asyncio.Task[dict[str, Any]]) -> None:
+        self._hub = hub
+        self._read = read
+
+    async def message(self) -> dict[str, Any]:
+        if not self._read.done():
+            await asyncio.wait({self._read}, timeout=self._hub.config.alerts_timeout_seconds)
+        hub = self._hub
+        snapshot = views.snapshot_message(hub.acd, hub.clock.now(), hub.consoles)
+        snapshot["ticket_alerts"] = _alerts_of(self._read)
+        return snapshot
+
+
+def _alerts_of(read: asyncio.Task[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """The read's alerts; None when it has not ended (or failed)."""
+    if not read.done() or read.cancelled():
+        return None
+    items = read.result().get("alerts")
+    return items if isinstance(items, list) else None
+
+
+Outgoing = dict[str, Any] | PendingOffer | PendingSnapshot
 
 
 @dataclass
@@ -196,6 +232,9 @@ class Hub:
         #: The queue of each agent's last offered call: the wrap-up time comes from it.
         self._last_queue: dict[str, str] = {}
         self._tasks: set[asyncio.Task[dict[str, Any]]] = set()
+        self._alert_slots = asyncio.Semaphore(ALERT_LOOKUP_SLOTS)
+        self._alert_lookups = 0
+        self._alerts_read: asyncio.Task[dict[str, Any]] | None = None
         self._gauge = Gauge(
             "callcenter_websocket_connections",
             "Open, authenticated console WebSocket connections.",
@@ -268,7 +307,7 @@ class Hub:
         if connection.role is Role.SUPERVISOR:
             self._supervisors.add(connection)
             connection.push(self._hello(connection, now, resumed=False))
-            connection.push(views.snapshot_message(self.acd, now, self.consoles))
+            connection.push(self.pending_snapshot())
             return
         agent_id = connection.principal.username
         agent = self.acd.agent(agent_id)
@@ -582,9 +621,82 @@ class Hub:
         if connection.push(item):
             return
         if connection.role is Role.SUPERVISOR:
-            connection.reset(views.snapshot_message(self.acd, self.clock.now(), self.consoles))
+            connection.reset(self.pending_snapshot(fresh=False))
         else:
             connection.close(Close.TOO_SLOW, "the console reads too slowly")
+
+    # ----- ticket alerts ---------------------------------------------------------------
+
+    def on_ticket_alert(self, event: alerts.AlertEvent) -> None:
+        """The EventBus subscriber for SLA warnings and breaches and complaint escalations:
+        a `ticket_alert` to every supervisor and to the agents the ticket concerns, once
+        its ticket is read (bounded; a failed read still alerts the supervisors)."""
+        alert = alerts.from_event(event, self.clock.now())
+        if alert is None:
+            return
+        if self._alert_lookups >= ALERT_LOOKUP_BACKLOG:
+            log.warning("alert backlog full: ticket %d alerted bare", alert.ticket_id)
+            self._send_alert(alert, None)
+            return
+        self._alert_lookups += 1
+        self._spawn(self._alert_lookup(alert), f"ticket-alert-{alert.ticket_id}")
+
+    async def _alert_lookup(self, alert: OpenAlert) -> dict[str, Any]:
+        ticket: Ticket | None = None
+        try:
+            async with self._alert_slots:
+                ticket = await asyncio.wait_for(
+                    self.store.ticket(alert.ticket_id), self.config.alerts_deadline_seconds
+                )
+        except Exception as exc:
+            if not isinstance(exc, TimeoutError):
+                log.exception("ticket lookup failed for the alert on ticket %d", alert.ticket_id)
+        finally:
+            self._alert_lookups -= 1
+        return self._send_alert(alert, ticket)
+
+    def _send_alert(self, alert: OpenAlert, ticket: Ticket | None) -> dict[str, Any]:
+        if ticket is not None:
+            alert = alerts.with_ticket(alert, ticket)
+        message = alerts.alert_message(alert)
+        for connection in list(self._supervisors):
+            self._deliver(connection, message)
+        for session in list(self._sessions.values()):
+            if session.connection is None:
+                continue
+            call_ids = (session.call.call_id if session.call else None, session.ended_call_id)
+            if alerts.concerns_agent(ticket, session.agent_id, call_ids):
+                self._push(session, message)
+        return message
+
+    def pending_snapshot(self, *, fresh: bool = True) -> PendingSnapshot:
+        """A supervisor snapshot that goes out with the open ticket alerts: read afresh
+        for a console that connects; a slow one's replacement snapshot shares a read in
+        flight (a tick can overflow every board at once)."""
+        read = self._alerts_read
+        if fresh or read is None or read.done():
+            read = self._alerts_read = self._spawn(self._read_open_alerts(), "open-alerts")
+        return PendingSnapshot(self, read)
+
+    async def open_alert_items(self) -> list[dict[str, Any]] | None:
+        """The open ticket alerts (newest first), or None if not read in time."""
+        read = self._spawn(self._read_open_alerts(), "open-alerts")
+        await asyncio.wait({read}, timeout=self.config.alerts_timeout_seconds)
+        return _alerts_of(read)
+
+    async def _read_open_alerts(self) -> dict[str, Any]:
+        # Only a SQL store keeps what the monitors announced.
+        if not isinstance(self.store, SqlTicketStore):
+            return {"alerts": []}
+        try:
+            found = await asyncio.wait_for(
+                open_alerts(self.store), self.config.alerts_deadline_seconds
+            )
+        except Exception as exc:
+            if not isinstance(exc, TimeoutError):
+                log.exception("open ticket alerts could not be read")
+            return {}
+        return {"alerts": [alerts.alert_item(a) for a in found]}
 
     # ----- supervisors -----------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from aiohttp.http_websocket import WebSocketError
 from callcenter.api.auth import SUPERVISING_ROLES
 from callcenter.api.errors import ApiError
 from callcenter.api.websocket import handlers
-from callcenter.api.websocket.hub import Hub, Outgoing, PendingOffer
+from callcenter.api.websocket.hub import Hub, Outgoing
 from callcenter.api.websocket.protocol import (
     Close,
     ProtocolError,
@@ -162,7 +162,7 @@ class Session:
             return False
         return True
 
-    def reset(self, message: dict[str, Any]) -> None:
+    def reset(self, message: Outgoing) -> None:
         while not self._outbox.empty():
             self._outbox.get_nowait()
         self._outbox.put_nowait(message)
@@ -262,7 +262,7 @@ class Session:
     async def _send(self) -> Closing:
         while True:
             item = await self._outbox.get()
-            message = await item.message() if isinstance(item, PendingOffer) else item
+            message = item if isinstance(item, dict) else await item.message()
             try:
                 await self._ws.send_str(json.dumps(message))
             except (ConnectionError, RuntimeError):

@@ -18,6 +18,8 @@
   let afterCallId = null; // the call the wrap-up form and notes apply to
   let dtmfSent = "";
   let callControl = true;
+  const alerts = new Map(); // CC.alertKey -> ticket alert of this agent's tickets (this session)
+  const MAX_ALERTS = 20;
   const audio = new CCAudio.CallAudio(renderAudio);
 
   const connection = new CC.Connection("/ws/agent", {
@@ -138,6 +140,14 @@
         afterCallId = message.call_id;
         renderCall();
         break;
+      case "ticket_alert":
+        // An SLA warning or breach or a complaint escalation on one of this agent's tickets.
+        alerts.delete(CC.alertKey(message));
+        alerts.set(CC.alertKey(message), message);
+        while (alerts.size > MAX_ALERTS) alerts.delete(alerts.keys().next().value);
+        renderAlerts();
+        CC.toast(`alert ${message.kind}`, CC.alertLabel(message), `#${message.ticket_id} ${message.subject || ""}`, CC.alertWhat(message));
+        break;
       case "error":
         // Unsolicited (id null): e.g. screen_pop_failed for the ringing call.
         if (message.code === "screen_pop_failed" && call && call.id === message.call_id) {
@@ -150,6 +160,11 @@
       default:
         break; // clients ignore what they do not know (protocol versioning)
     }
+  }
+
+  function renderAlerts() {
+    $("#my-alerts").replaceChildren(...CC.sortAlerts(alerts.values()).map(CC.alertItem));
+    $("#my-alerts-box").hidden = alerts.size === 0;
   }
 
   function setState(view) {

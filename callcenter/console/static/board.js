@@ -14,6 +14,9 @@
   let queues = new Map(); // name -> queue entry (+ at)
   let agents = new Map(); // username -> agent entry (+ at)
   let restCalls = []; // calls in progress from GET /api/v1/calls
+  let alerts = new Map(); // CC.alertKey -> ticket alert (docs/websocket.md#ticket-alerts)
+  const MAX_ALERTS = 100;
+  const ALERTS_REFRESH_MS = 60000; // resolved tickets leave the panel within a minute
 
   const connection = new CC.Connection("/ws/supervisor", {
     onHello(hello) {
@@ -35,7 +38,13 @@
       case "snapshot":
         queues = new Map(message.queues.map((q) => [q.name, { ...q, at: message.at }]));
         agents = new Map(message.agents.map((a) => [a.username, { ...a, at: message.at }]));
+        setAlerts(message.ticket_alerts);
         renderAll();
+        break;
+      case "ticket_alert":
+        alerts.set(CC.alertKey(message), message);
+        while (alerts.size > MAX_ALERTS) alerts.delete(oldestAlert());
+        renderAlerts();
         break;
       case "queue":
         queues.set(message.name, message);
@@ -183,7 +192,37 @@
     keepChoice($("#move-target"), kind === "queue" ? [...queues.keys()].map((n) => [n, n]) : [...agents.keys()].sort().map((u) => [u, u]));
   }
 
+  /** The open alerts as the server read them; null (not read in time): keep ours. */
+  function setAlerts(list) {
+    if (!Array.isArray(list)) return;
+    alerts = new Map(list.map((a) => [CC.alertKey(a), a]));
+  }
+
+  function oldestAlert() {
+    let oldest = null;
+    for (const [key, a] of alerts) if (oldest === null || a.at < alerts.get(oldest).at) oldest = key;
+    return oldest;
+  }
+
+  function renderAlerts() {
+    const list = CC.sortAlerts(alerts.values());
+    $("#alerts").replaceChildren(...list.map(CC.alertItem));
+    $("#alerts-count").textContent = String(list.length);
+    $("#alerts-count").className = `alerts-count ${list.length ? (list[0].kind === "sla_breach" ? "bad" : "warn") : ""}`;
+    $("#alerts-none").hidden = list.length > 0;
+  }
+
+  async function refreshAlerts() {
+    if (!connection.ready) return;
+    const reply = await connection.request("get_snapshot", {});
+    if (reply.type === "ok") {
+      setAlerts(reply.result.ticket_alerts);
+      renderAlerts();
+    }
+  }
+
   function renderAll() {
+    renderAlerts();
     renderQueues();
     renderAgents();
     renderChoices();
@@ -293,6 +332,7 @@
 
   wire();
   setInterval(tick, 500);
+  setInterval(() => refreshAlerts().catch(() => {}), ALERTS_REFRESH_MS);
   const stored = CC.storedToken(TOKEN_KEY);
   if (stored) start(stored);
   else showLogin("");

@@ -88,6 +88,47 @@ const CC = (() => {
     return toast("error", reply.code || "error", reply.message || "", what);
   }
 
+  // ----- ticket alerts (docs/websocket.md#ticket-alerts) -----
+
+  const CLOCK_LABELS = { first_response: "first response", onsite_arrival: "on-site arrival", resolution: "resolution" };
+  const ALERT_RANK = { sla_breach: 0, complaint_escalated: 1, sla_warning: 2 };
+
+  /** One entry per clock (a breach replaces the clock's warning) or per complaint. */
+  function alertKey(alert) {
+    return `${alert.ticket_id}:${alert.kind === "complaint_escalated" ? "complaint" : alert.clock}`;
+  }
+
+  function alertLabel(alert) {
+    if (alert.kind === "sla_breach") return "SLA breached";
+    if (alert.kind === "sla_warning") return alert.level ? `SLA ${Math.round(alert.level * 100)} %` : "SLA warning";
+    return `Complaint level ${alert.escalation_level}`;
+  }
+
+  function alertWhat(alert) {
+    const parts = [];
+    if (alert.clock) parts.push(CLOCK_LABELS[alert.clock] || alert.clock);
+    if (alert.due_at) parts.push(`due ${new Date(alert.due_at).toLocaleString([], { hour12: false })}`);
+    if (alert.priority) parts.push(`P${alert.priority}`);
+    parts.push(alert.assignee || (alert.tier ? alert.tier.replaceAll("_", " ") : "unassigned"));
+    return parts.join(" · ");
+  }
+
+  /** Breaches first, then complaints, then warnings; newest first within each. */
+  function sortAlerts(alerts) {
+    return [...alerts].sort((a, b) => ALERT_RANK[a.kind] - ALERT_RANK[b.kind] || b.at - a.at);
+  }
+
+  /** A list item for an alert, coloured by its kind (class `alert-item <kind>`). */
+  function alertItem(alert) {
+    return el(
+      "li",
+      { class: `alert-item ${alert.kind}`, dataset: { ticket: String(alert.ticket_id), kind: alert.kind } },
+      el("span", { class: "alert-kind", text: alertLabel(alert) }),
+      el("span", { class: "alert-ticket", text: `#${alert.ticket_id} ${alert.subject || ""}` }),
+      el("span", { class: "alert-what", text: alertWhat(alert) }),
+    );
+  }
+
   // ----- login and the token -----
 
   function tokenPayload(token) {
@@ -343,5 +384,6 @@ const CC = (() => {
   return {
     $, el, noteServerTime, serverNow, duration, seconds, percent, stateLabel,
     toast, errorToast, storedToken, tokenPayload, login, api, Connection, loginForm, setConnStatus,
+    alertKey, alertLabel, alertWhat, sortAlerts, alertItem,
   };
 })();
