@@ -27,6 +27,7 @@ from callcenter.acd.events import AcdEvent, CallAbandoned, CallCompleted
 from callcenter.acd_store import AcdStore, LocalAcdStore
 from callcenter.acd_store.redis_log import LogClock, RedisAcdStore
 from callcenter.acd_store.store import fire
+from callcenter.api import cmdb as cmdb_api
 from callcenter.api import problems as problems_api
 from callcenter.api.admin import membership_command
 from callcenter.api.app import build_app
@@ -304,6 +305,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
             timedelta(days=settings.ticketing.problem_window_days),
         )
         app[problems_api.SCANNER] = problem_scanner  # POST /api/v1/problems/scan
+        app[cmdb_api.NAMING] = settings.ticketing.naming.policy()  # items' names
         if isinstance(acd_store, RedisAcdStore):
             shared_store = acd_store
             app[PEER_AUDIO] = lambda: {audio_ws_url(u) for u in shared_store.public_urls()}

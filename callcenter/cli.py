@@ -1,4 +1,5 @@
-"""The `callcenter` command: serve, db upgrade, demo load, import, report, prompts build.
+"""The `callcenter` command: serve, db upgrade, demo load, import, naming check, report,
+prompts build.
 
 Configuration problems print one line and exit 2; no traceback reaches the operator.
 """
@@ -16,7 +17,7 @@ from callcenter.ivr import cli as ivr_cli
 from callcenter.metrics import staffing_cli
 from callcenter.settings import ConfigError, Settings, load_settings
 from callcenter.simulator import cli as simulator_cli
-from callcenter.ticketing import import_cli, report_cli
+from callcenter.ticketing import import_cli, naming_cli, report_cli
 
 EXIT_CONFIG = 2
 
@@ -39,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_parser("load", help="load Demo Corp, its employees, devices and agents (idempotent)")
     import_cli.add_commands(commands)
+    naming_cli.add_commands(commands)
     report_cli.add_commands(commands)
     prompts = commands.add_parser("prompts", help="IVR prompts").add_subparsers(
         dest="action", required=True
@@ -93,6 +95,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return asyncio.run(_load_demo(settings))
         if args.command == "import":
             return import_cli.run(args, settings)
+        if args.command == "naming":
+            return naming_cli.run(args, settings)
         if args.command == "report":
             return report_cli.run(args, settings)
         if args.command == "prompts":

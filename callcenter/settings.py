@@ -10,6 +10,8 @@ import ipaddress
 import os
 import re
 import socket
+import types
+import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -41,6 +43,16 @@ from callcenter.acd.service_level import ServiceLevelFormula
 from callcenter.ivr.announcements import QueueAnnouncements
 from callcenter.softphone_bridge.digest import TrunkCredentials, ha1
 from callcenter.ticketing.priority import DEFAULT_MATRIX, PriorityError, PriorityMatrix
+from callcenter.ticketing.naming import (
+    ASSET_PATTERN,
+    DEFAULT_DEVICE_TYPES,
+    DEVICE_PATTERN,
+    USER_PATTERN,
+    NamingError,
+    NamingPolicy,
+    NamingStandard,
+    check_pattern,
+)
 from callcenter.ticketing.sla import SlaError, parse_duration
 
 ENV_PREFIX = "CALLCENTER_"
@@ -393,6 +405,48 @@ class AcdSettings(_Section):
         return self
 
 
+Code = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{0,15}$")]
+
+
+class NamingSettings(_Section):
+    """The client's naming standard (ticketing/naming.py): regexes with named groups,
+    device type codes, and optionally the known departments. Defaults: MISSION.md's."""
+
+    asset_pattern: str = ASSET_PATTERN
+    device_pattern: str = DEVICE_PATTERN
+    user_pattern: str = USER_PATTERN
+    #: Device type code -> what it stands for.
+    device_types: dict[Code, str] = Field(
+        default_factory=lambda: dict(DEFAULT_DEVICE_TYPES), min_length=1
+    )
+    #: Known department codes; null: any code the patterns accept.
+    departments: list[Code] | None = None
+    #: A name that breaks the standard is refused, or accepted with a warning.
+    enforce: Literal["reject", "warn"] = "reject"
+
+    @field_validator("asset_pattern", "device_pattern", "user_pattern")
+    @classmethod
+    def _valid_pattern(cls, value: str, info: ValidationInfo) -> str:
+        assert info.field_name is not None
+        try:
+            check_pattern(info.field_name.removesuffix("_pattern"), value)
+        except NamingError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    def standard(self) -> NamingStandard:
+        return NamingStandard(
+            device_types=frozenset(self.device_types),
+            departments=None if self.departments is None else frozenset(self.departments),
+            asset_pattern=self.asset_pattern,
+            device_pattern=self.device_pattern,
+            user_pattern=self.user_pattern,
+        )
+
+    def policy(self) -> NamingPolicy:
+        return NamingPolicy(self.standard(), warn=self.enforce == "warn")
+
+
 class TicketingSettings(_Section):
     attach_window_hours: float = Field(8.0, ge=0)
     default_region: str = Field("CN", pattern=r"^[A-Z]{2}$")
@@ -430,6 +484,8 @@ class TicketingSettings(_Section):
         except PriorityError as exc:
             raise ValueError(str(exc).removeprefix("priority matrix: ")) from None
         return value
+    #: The naming standard names are checked against where they enter (import, CMDB).
+    naming: NamingSettings = NamingSettings()
 
     @model_validator(mode="after")
     def _known_zone(self) -> TicketingSettings:
@@ -516,13 +572,21 @@ def env_names(
         annotation = info.annotation
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             names.update(env_names(annotation, path))
-        elif not _is_list(annotation):
+        elif not _is_collection(annotation):
             names[ENV_PREFIX + "_".join(path).upper()] = path
     return names
 
 
-def _is_list(annotation: Any) -> bool:
-    return getattr(annotation, "__origin__", None) is list
+def _is_collection(annotation: Any) -> bool:
+    """Lists and mappings (also optional ones) are set in the file only."""
+    if getattr(annotation, "__origin__", None) in (list, dict):
+        return True
+    members = typing.get_args(annotation) if _is_union(annotation) else ()
+    return any(_is_collection(member) for member in members)
+
+
+def _is_union(annotation: Any) -> bool:
+    return typing.get_origin(annotation) in (typing.Union, types.UnionType)
 
 
 def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:

@@ -40,6 +40,7 @@ from callcenter.ticketing.cmdb_store import (
     StoredRelation,
 )
 from callcenter.ticketing.maintenance import DueItem, MaintenanceKind, Plan, PlanError
+from callcenter.ticketing.naming import NamingPolicy, item_naming_errors
 from callcenter.ticketing.repair import (
     RepairAction,
     RepairError,
@@ -49,6 +50,8 @@ from callcenter.ticketing.repair import (
 )
 from callcenter.ticketing.store import SqlTicketStore
 
+#: The deployment's naming standard (`ticketing.naming`); absent: the default, enforced.
+NAMING = web.AppKey("cmdb_naming", NamingPolicy)
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 MAX_OFFSET = 1_000_000
@@ -69,11 +72,40 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
+AssetTag = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+DeviceName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
 class ItemPatchBody(_Body):
     """The fields of an item to change; null clears the optional ones."""
 
+    #: Renaming: checked against the naming standard (`ticketing.naming`).
+    asset_tag: AssetTag | None = None
+    name: DeviceName | None = None
     status: Status | None = None
     category: Category | None = None
+    maintainer: Text200 | None = None
+    location: Text200 | None = None
+    model: Text200 | None = None
+    vendor: Text200 | None = None
+    serial: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+        | None
+    ) = None
+    purchase_date: date | None = None
+    warranty_end: date | None = None
+    owner: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+
+
+class ItemCreateBody(_Body):
+    """A new configuration item; its names must follow the naming standard."""
+
+    asset_tag: AssetTag
+    name: DeviceName
+    type: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+    #: Default: from the type.
+    category: Category | None = None
+    status: Status = "in_use"
     maintainer: Text200 | None = None
     location: Text200 | None = None
     model: Text200 | None = None
@@ -132,6 +164,7 @@ class RepairStepBody(_Body):
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/items", list_items)
+    app.router.add_post("/api/v1/items", create_item)
     app.router.add_get("/api/v1/items/{item_id}", get_item)
     app.router.add_patch("/api/v1/items/{item_id}", update_item)
     app.router.add_get("/api/v1/items/{item_id}/relations", list_relations)
@@ -170,6 +203,12 @@ def item_view(item: Item, today: date) -> dict[str, Any]:
         "department": item.department,
         "location": item.location,
     }
+
+
+def _saved_view(item: Item, today: date, warnings: list[Any]) -> dict[str, Any]:
+    """An item just created or changed; `warnings` only when the naming standard warns."""
+    view = item_view(item, today)
+    return {**view, "warnings": warnings} if warnings else view
 
 
 def relation_view(relation: StoredRelation) -> dict[str, Any]:
@@ -309,6 +348,25 @@ def _department_param(request: web.Request) -> str | None:
     return raw
 
 
+def _naming_warnings(request: web.Request, asset_tag: str, name: str, changed: Any) -> list[Any]:
+    """The item's new names against the deployment's standard: 400 naming the field
+    when it is enforced, else the breaches as `warnings` of the reply."""
+    policy = request.app.get(NAMING) or NamingPolicy()
+    found = item_naming_errors(policy.standard, asset_tag, name, changed)
+    if found and not policy.warn:
+        key, message = found[0]
+        raise ApiError(400, "naming_standard", message, field=key)
+    return [{"field": key, "message": message} for key, message in found]
+
+
+def _check_dates(values: dict[str, Any]) -> None:
+    for name, value in values.items():
+        if isinstance(value, date) and not FIRST_DAY <= value <= LAST_DAY:
+            raise ApiError(
+                400, "invalid_body", f"{name}: from {FIRST_DAY} to {LAST_DAY}", field=name
+            )
+
+
 def _domain_error(exc: Exception) -> ApiError:
     """Errors of the CMDB adapter and the pure rules, as HTTP."""
     if isinstance(exc, NotFound):
@@ -369,20 +427,42 @@ async def update_item(request: web.Request) -> web.Response:
     item_id = _path_id(request, "item_id")
     body = await parse_body(request, ItemPatchBody)
     changes: dict[str, Any] = {}
-    for name in body.model_fields_set:
+    for name in sorted(body.model_fields_set):
         value = getattr(body, name)
-        if value is None and name in ("status", "category"):
+        if value is None and name in ("status", "category", "asset_tag", "name"):
             raise ApiError(400, "invalid_body", f"{name}: may not be null", field=name)
-        if isinstance(value, date) and not FIRST_DAY <= value <= LAST_DAY:
-            raise ApiError(
-                400, "invalid_body", f"{name}: from {FIRST_DAY} to {LAST_DAY}", field=name
-            )
         changes[name] = value
+    _check_dates(changes)
+    warnings: list[Any] = []
+    renamed = {"asset_tag", "name"} & set(changes)
+    if renamed:
+        current = await cmdb.item(item_id)
+        if current is None:
+            raise ApiError(404, "unknown_item", f"no item {item_id}", field="item_id")
+        asset_tag = changes.get("asset_tag", current.asset_tag)
+        warnings = _naming_warnings(request, asset_tag, changes.get("name", current.name), renamed)
     try:
         item = await cmdb.update_item(item_id, changes)
     except (NotFound, Invalid) as exc:
         raise _domain_error(exc) from None
-    return web.json_response(item_view(item, _now(request).date()))
+    return web.json_response(_saved_view(item, _now(request).date(), warnings))
+
+
+@problem_details
+async def create_item(request: web.Request) -> web.Response:
+    """A new item (supervisors and admins), its names checked against the standard."""
+    cmdb = _cmdb(request)
+    _editor(request)
+    body = await parse_body(request, ItemCreateBody)
+    values = body.model_dump()
+    _check_dates(values)
+    warnings = _naming_warnings(request, body.asset_tag, body.name, ("asset_tag", "name"))
+    try:
+        item = await cmdb.create_item(values)
+    except (NotFound, Invalid) as exc:
+        raise _domain_error(exc) from None
+    reply = _saved_view(item, _now(request).date(), warnings)
+    return web.json_response(reply, status=201, headers={"Location": f"/api/v1/items/{item.id}"})
 
 
 # -- relations ---------------------------------------------------------------------------

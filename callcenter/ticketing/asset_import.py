@@ -140,6 +140,8 @@ class ImportReport:
     unchanged: int = 0
     dry_run: bool = False
     problems: list[Problem] = field(default_factory=list)
+    #: Names off the naming standard when it is only warned about (`enforce: warn`).
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def written(self) -> bool:
@@ -151,7 +153,9 @@ class ImportReport:
             return f"{self.what}: {count} problem{'s' * (count != 1)}, nothing written"
         counts = f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
         suffix = " (dry run: nothing written)" if self.dry_run else ""
-        return f"{self.what}: {self.rows} rows, {counts}{suffix}"
+        count = len(self.warnings)
+        warned = f", {count} naming warning{'s' * (count != 1)}" if count else ""
+        return f"{self.what}: {self.rows} rows, {counts}{warned}{suffix}"
 
 
 # -- reading ----------------------------------------------------------------------------
@@ -250,16 +254,32 @@ def _text(cell: Any) -> str | None:
 
 
 def check_employee_rows(
-    table: Table, default_region: str
+    table: Table,
+    default_region: str,
+    standard: NamingStandard = DEFAULT_STANDARD,
+    *,
+    warnings: list[Problem] | None = None,
 ) -> tuple[list[EmployeeRow], list[Problem]]:
+    """As `check_device_rows`: user names and department codes follow the standard."""
     found: list[EmployeeRow] = []
     problems: list[Problem] = []
+    naming = problems if warnings is None else warnings
     first_line: dict[str, int] = {}
     for line, row in table.rows:
         before = len(problems)
         username = _required(row, "username", line, problems, 64)
         name = _required(row, "name", line, problems, 200)
         department = _optional(row, "department", line, problems, 16)
+        if username is not None:
+            try:
+                standard.parse_user_name(username)
+            except NamingError as exc:
+                naming.append(Problem(line, "username", str(exc)))
+        if department is not None:
+            try:
+                standard.check_department(department)
+            except NamingError as exc:
+                naming.append(Problem(line, "department", str(exc)))
         email = _optional(row, "email", line, problems, 254)
         if email is not None and not _EMAIL.fullmatch(email):
             problems.append(Problem(line, "email", f"{email!r} is not an e-mail address"))
@@ -303,8 +323,13 @@ def check_employee_rows(
 
 
 def check_device_rows(
-    table: Table, standard: NamingStandard = DEFAULT_STANDARD
+    table: Table,
+    standard: NamingStandard = DEFAULT_STANDARD,
+    *,
+    warnings: list[Problem] | None = None,
 ) -> tuple[list[DeviceRow], list[Problem]]:
+    """The rows that can be written, and the problems. Names off the naming standard are
+    problems, or go to `warnings` (the row is kept) when that list is given."""
     found: list[DeviceRow] = []
     problems: list[Problem] = []
     first_asset: dict[str, int] = {}
@@ -314,21 +339,28 @@ def check_device_rows(
         asset = _required(row, "asset_number", line, problems, 32)
         name = _required(row, "device_name", line, problems, 64)
         kind = _required(row, "kind", line, problems, 32)
+        naming = problems if warnings is None else warnings
+        named = len(naming)
         if asset is not None:
             try:
                 standard.parse_asset_number(asset)
             except NamingError as exc:
-                problems.append(Problem(line, "asset_number", str(exc)))
+                naming.append(Problem(line, "asset_number", str(exc)))
         if name is not None:
             try:
                 standard.parse_device_name(name)
             except NamingError as exc:
-                problems.append(Problem(line, "device_name", str(exc)))
-        if asset is not None and name is not None and len(problems) == before:
+                naming.append(Problem(line, "device_name", str(exc)))
+        if (
+            asset is not None
+            and name is not None
+            and len(problems) == before
+            and len(naming) == named
+        ):
             try:
                 standard.check_device(asset, name)
             except NamingError as exc:
-                problems.append(Problem(line, "device_name", str(exc)))
+                naming.append(Problem(line, "device_name", str(exc)))
         for key, seen, column in (
             (asset, first_asset, "asset_number"),
             (name, first_name, "device_name"),
@@ -436,20 +468,25 @@ async def import_employees(
     *,
     default_region: str,
     organisation: str | None = None,
+    standard: NamingStandard = DEFAULT_STANDARD,
+    warn: bool = False,
     dry_run: bool = False,
     progress: Progress | None = None,
 ) -> ImportReport:
     """Create or update the file's employees (and departments they name) in one go.
 
     `organisation`: the client they work for, created if missing; None: the only one in
-    the database. Phones are replaced by the file's.
+    the database. Phones are replaced by the file's. `warn`: user names and departments
+    off `standard` are warnings, not problems.
     """
     report = ImportReport("employees", dry_run=dry_run)
     table, report.problems = read_table(path, EMPLOYEE_COLUMNS)
     report.rows = len(table.rows)
     if report.problems:  # a bad header: every row would be wrong the same way
         return report
-    rows, problems = check_employee_rows(table, default_region)
+    rows, problems = check_employee_rows(
+        table, default_region, standard, warnings=report.warnings if warn else None
+    )
     report.problems += problems
 
     async def write(session: AsyncSession) -> None:
@@ -516,16 +553,18 @@ async def import_devices(
     path: Path,
     *,
     standard: NamingStandard = DEFAULT_STANDARD,
+    warn: bool = False,
     dry_run: bool = False,
     progress: Progress | None = None,
 ) -> ImportReport:
-    """Create or update the file's devices in one go; owners must exist already."""
+    """Create or update the file's devices in one go; owners must exist already.
+    `warn`: names off `standard` are warnings, not problems."""
     report = ImportReport("devices", dry_run=dry_run)
     table, report.problems = read_table(path, DEVICE_COLUMNS)
     report.rows = len(table.rows)
     if report.problems:  # a bad header: every row would be wrong the same way
         return report
-    rows, problems = check_device_rows(table, standard)
+    rows, problems = check_device_rows(table, standard, warnings=report.warnings if warn else None)
     report.problems += problems
 
     async def write(session: AsyncSession) -> None:
@@ -656,6 +695,11 @@ def _assign(target: Any, values: Mapping[str, Any]) -> bool:
     return changed
 
 
-def problems_text(problems: Sequence[Problem]) -> list[str]:
-    """The report's lines, in file order."""
-    return [str(p) for p in sorted(problems, key=lambda p: (p.line, p.column or ""))]
+def problems_text(problems: Sequence[Problem], warnings: Sequence[Problem] = ()) -> list[str]:
+    """The report's lines, in file order; warnings say so."""
+    lines = [(p, "") for p in problems] + [(w, "warning: ") for w in warnings]
+    lines.sort(key=lambda found: (found[0].line, found[0].column or "", found[1]))
+    return [
+        str(Problem(p.line, p.column, f"{prefix}{p.message}")) if prefix else str(p)
+        for p, prefix in lines
+    ]

@@ -44,6 +44,8 @@ _LOCK_KEY = 80_08
 
 #: Item fields a client may change, and the ones that must not be blank.
 EDITABLE = (
+    "asset_tag",
+    "name",
     "status",
     "category",
     "maintainer",
@@ -267,6 +269,7 @@ class SqlCmdb:
             row = await session.get(models.Device, item_id)
             if row is None:
                 raise NotFound(f"no item {item_id}", field="item_id")
+            await _names_free(session, changes, item_id)
             for name, value in changes.items():
                 if name == "owner":
                     row.owner_employee_id = await _employee_id(session, value)
@@ -283,6 +286,35 @@ class SqlCmdb:
                 raise Invalid(f"{field}: the warranty ends before the purchase date", field=field)
             await session.flush()
             item = await _load_item(session, item_id)
+            assert item is not None
+            return item
+
+    async def create_item(self, values: Mapping[str, Any]) -> Item:
+        """A new item: `asset_tag`, `name`, `type`, and any of `EDITABLE` (`category`
+        defaults from the type, `status` to in_use)."""
+        unknown = set(values) - set(EDITABLE) - {"type"}
+        if unknown:
+            raise Invalid(f"{min(unknown)}: not a field of an item", field=min(unknown))
+        async with self._store.write_transaction() as session:
+            await _names_free(session, values, None)
+            fields = {k: v for k, v in values.items() if k != "owner" and v is not None}
+            for key in ("status", "category"):
+                if key in fields:
+                    fields[key] = str(fields[key])
+            row = models.Device(**fields)
+            row.owner_employee_id = await _employee_id(session, values.get("owner"))
+            if (
+                row.purchase_date is not None
+                and row.warranty_end is not None
+                and row.warranty_end < row.purchase_date
+            ):
+                raise Invalid(
+                    "warranty_end: the warranty ends before the purchase date",
+                    field="warranty_end",
+                )
+            session.add(row)
+            await session.flush()
+            item = await _load_item(session, row.id)
             assert item is not None
             return item
 
@@ -597,6 +629,19 @@ async def _load_item(session: AsyncSession, item_id: int) -> Item | None:
 async def _require_item(session: AsyncSession, item_id: int) -> None:
     if await session.get(models.Device, item_id) is None:
         raise NotFound(f"no item {item_id}", field="item_id")
+
+
+async def _names_free(
+    session: AsyncSession, values: Mapping[str, Any], item_id: int | None
+) -> None:
+    """The asset tag and name being set belong to no other item (409 rather than the
+    unique key's error)."""
+    for key, column in (("asset_tag", models.Device.asset_tag), ("name", models.Device.name)):
+        if key not in values:
+            continue
+        holder = await session.scalar(select(models.Device.id).where(column == values[key]))
+        if holder is not None and holder != item_id:
+            raise Invalid(f"{key}: {values[key]!r} is item {holder}'s", field=key, conflict=True)
 
 
 async def _employee_id(session: AsyncSession, username: Any) -> int | None:

@@ -147,7 +147,7 @@ DEVICES = (
     ),
     _Device(
         "CGS-COM-0001",
-        "0000COM0004",
+        "0001COM0001",
         "desktop",
         "OptiPlex 7010",
         "Dell",
@@ -159,7 +159,7 @@ DEVICES = (
     ),
     _Device(
         "CGS-PRN-0001",
-        "0000PRN0002",
+        "0001PRN0001",
         "printer",
         "ECOSYS M2540dn",
         "Kyocera",

@@ -1,7 +1,9 @@
 """`callcenter import employees|devices FILE`: the asset survey into the ticket database.
 
 Prints every problem with its line number and exits 1 with nothing written; `--dry-run`
-checks and counts without writing. A progress bar goes to stderr when it is a terminal.
+checks and counts without writing. Names are checked against `ticketing.naming`; with
+`enforce: warn` names off the standard are printed as warnings and imported. A progress
+bar goes to stderr when it is a terminal.
 """
 
 from __future__ import annotations
@@ -79,6 +81,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     await upgrade(settings.database.url)
     store = open_store(settings.database.url, settings.ticketing.default_region)
     progress = ProgressBar(f"importing {args.what}", sys.stderr)
+    naming = settings.ticketing.naming
+    warn = naming.enforce == "warn"
     try:
         if args.what == "employees":
             report = await import_employees(
@@ -86,11 +90,20 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
                 args.file,
                 default_region=settings.ticketing.default_region,
                 organisation=args.organisation,
+                standard=naming.standard(),
+                warn=warn,
                 dry_run=args.dry_run,
                 progress=progress,
             )
         else:
-            report = await import_devices(store, args.file, dry_run=args.dry_run, progress=progress)
+            report = await import_devices(
+                store,
+                args.file,
+                standard=naming.standard(),
+                warn=warn,
+                dry_run=args.dry_run,
+                progress=progress,
+            )
     except ImportFileError as exc:
         print(f"callcenter: import: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS
@@ -100,7 +113,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_PROBLEMS
     finally:
         await store.close()
-    for line in problems_text(report.problems):
+    for line in problems_text(report.problems, report.warnings):
         print(line)
     print(report.summary())
     return EXIT_PROBLEMS if report.problems else 0

@@ -26,6 +26,7 @@ DEFAULT_DEVICE_TYPES: Mapping[str, str] = {
     "MON": "monitor",
     "SCN": "scanner",
     "PHN": "telephone",
+    "SOF": "software",
 }
 ASSET_PATTERN = r"(?P<contract>\d{4})(?P<type>[A-Z]{3})(?P<serial>\d{4})"
 DEVICE_PATTERN = r"(?P<department>[A-Z]{2,6})-(?P<type>[A-Z]{3})-(?P<serial>\d{4})"
@@ -40,6 +41,19 @@ _GROUPS = {
 
 class NamingError(ValueError):
     """A name that breaks the standard, or an invalid standard (one line)."""
+
+
+def check_pattern(which: str, pattern: str) -> re.Pattern[str]:
+    """`pattern` compiled if it is a regex with the groups names of kind `which` (asset,
+    device, user) need; else NamingError, one line."""
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        raise NamingError(f"{which} pattern is not a regex: {exc}") from None
+    for group in _GROUPS[which]:
+        if group not in compiled.groupindex:
+            raise NamingError(f"{which} pattern lacks the group {group!r}")
+    return compiled
 
 
 @dataclass(frozen=True)
@@ -97,13 +111,9 @@ class NamingStandard:
             ("user", self.user_pattern),
         ):
             try:
-                compiled = re.compile(pattern)
-            except re.error as exc:
-                raise NamingError(f"naming: {which} pattern is not a regex: {exc}") from None
-            for group in _GROUPS[which]:
-                if group not in compiled.groupindex:
-                    raise NamingError(f"naming: {which} pattern lacks the group {group!r}")
-            self._compiled[which] = compiled
+                self._compiled[which] = check_pattern(which, pattern)
+            except NamingError as exc:
+                raise NamingError(f"naming: {exc}") from None
 
     @classmethod
     def from_data(cls, data: Mapping[str, object]) -> NamingStandard:
@@ -170,6 +180,15 @@ class NamingStandard:
         text = f"{''.join(pinyin.split()).lower()}{department.upper()}"
         return str(self.parse_user_name(text))
 
+    def check_department(self, code: str) -> str:
+        """A department code given on its own (a survey's department column)."""
+        return self._department(code, code)
+
+    def fits_pattern(self, which: str, text: str) -> bool:
+        """Whether `text` matches the pattern of kind `which` (asset, device, user), codes
+        unchecked: a name whose kind is unknown is most likely of a kind it fits."""
+        return self._compiled[which].fullmatch(text) is not None
+
     # -- internals ---------------------------------------------------------------------
 
     def _match(self, which: str, what: str, text: str) -> dict[str, str]:
@@ -177,7 +196,13 @@ class NamingStandard:
             raise NamingError(f"{what} {text!r}: not a string")
         match = self._compiled[which].fullmatch(text)
         if match is None:
-            raise NamingError(f"{what} {text!r} does not match {self._pattern(which)}")
+            wrong = wrong_part(self._compiled[which], _GROUPS[which], text)
+            hint = ""
+            if wrong is not None:
+                group, part, sub = wrong
+                shown = f"{part!r} is not" if part else "is missing, wanted"
+                hint = f": the {group} part {shown} {sub}"
+            raise NamingError(f"{what} {text!r} does not match {self._pattern(which)}{hint}")
         return {key: value for key, value in match.groupdict().items() if value is not None}
 
     def _pattern(self, which: str) -> str:
@@ -198,6 +223,39 @@ class NamingStandard:
 DEFAULT_STANDARD = NamingStandard()
 
 
+@dataclass(frozen=True)
+class NamingPolicy:
+    """A deployment's standard and what breaking it costs: refused, or only a warning."""
+
+    standard: NamingStandard = DEFAULT_STANDARD
+    warn: bool = False
+
+
+def item_naming_errors(
+    standard: NamingStandard, asset_tag: str, name: str, changed: Iterable[str]
+) -> list[tuple[str, str]]:
+    """(field, one line) for the names of a configuration item that break the standard,
+    among the `changed` fields (`asset_tag`, `name`): a stored name already off the
+    standard does not block changing the other one. Disagreeing on type or serial is
+    blamed on `name` if it changed, else on `asset_tag`."""
+    fields = set(changed)
+    found: list[tuple[str, str]] = []
+    for key, parse in (
+        ("asset_tag", standard.parse_asset_number),
+        ("name", standard.parse_device_name),
+    ):
+        try:
+            parse(asset_tag if key == "asset_tag" else name)
+        except NamingError as exc:
+            found.append((key, str(exc)))
+    if not found:
+        try:
+            standard.check_device(asset_tag, name)
+        except NamingError as exc:
+            found.append(("name" if "name" in fields else "asset_tag", str(exc)))
+    return [(key, message) for key, message in found if key in fields]
+
+
 def parse_asset_number(text: str, standard: NamingStandard = DEFAULT_STANDARD) -> AssetNumber:
     return standard.parse_asset_number(text)
 
@@ -208,6 +266,58 @@ def parse_device_name(text: str, standard: NamingStandard = DEFAULT_STANDARD) ->
 
 def parse_user_name(text: str, standard: NamingStandard = DEFAULT_STANDARD) -> UserName:
     return standard.parse_user_name(text)
+
+
+def wrong_part(
+    compiled: re.Pattern[str], groups: Iterable[str], text: str
+) -> tuple[str, str, str] | None:
+    """(group, its text, its sub-pattern) of the one named group whose sub-pattern, once
+    relaxed to "anything", lets `text` match: the part of a name that is wrong. None when
+    no single group explains the mismatch (a separator is wrong, or several parts)."""
+    spans = _group_spans(compiled.pattern)
+    for group in groups:
+        if group not in spans:
+            continue
+        start, end = spans[group]
+        relaxed = compiled.pattern[:start] + "(?s:.*?)" + compiled.pattern[end:]
+        try:
+            match = re.fullmatch(relaxed, text, compiled.flags)
+        except re.error:
+            continue
+        if match is not None:
+            return group, match.group(group), compiled.pattern[start:end]
+    return None
+
+
+def _group_spans(pattern: str) -> dict[str, tuple[int, int]]:
+    """Where the body of each `(?P<name>...)` group lies in the pattern's text."""
+    spans: dict[str, tuple[int, int]] = {}
+    opened: list[tuple[str | None, int]] = []
+    i, in_class = 0, False
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            if pattern[i + 1 : i + 2] == "]":
+                i += 1
+        elif char == "(":
+            named = re.match(r"\(\?P<(\w+)>", pattern[i:])
+            if named:
+                opened.append((named.group(1), i + named.end()))
+                i += named.end()
+                continue
+            opened.append((None, i + 1))
+        elif char == ")" and opened:
+            name, start = opened.pop()
+            if name is not None:
+                spans[name] = (start, i)
+        i += 1
+    return spans
 
 
 def _codes(value: object, key: str) -> Iterable[str]:

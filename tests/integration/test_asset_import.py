@@ -233,7 +233,8 @@ async def test_a_bad_device_file_is_reported_by_line_and_nothing_is_written(
     assert lines[:-1] == [
         "line 3: purchase_date: '2024-02-30' is not a date (YYYY-MM-DD)",
         "line 4: asset_number: asset number '1COM0102' does not match "
-        r"(?P<contract>\d{4})(?P<type>[A-Z]{3})(?P<serial>\d{4})",
+        r"(?P<contract>\d{4})(?P<type>[A-Z]{3})(?P<serial>\d{4}): "
+        r"the contract part '1' is not \d{4}",
         "line 5: device_name: device 'KJC-COM-0104' and asset '0001COM0103' disagree on "
         "type or serial",
         "line 6: asset_number: '0001COM0100' already on line 2",

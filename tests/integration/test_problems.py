@@ -163,7 +163,7 @@ async def test_a_known_error_shows_on_new_incidents_and_in_the_screen_pop(
     (known,) = await problems.known_errors_for_ticket(new_incident)
     assert (known.problem_id, known.workaround) == (problem_id, "Reseat the RAM module")
     assert await problems.known_errors_for_ticket(problem_id) == []  # not on itself
-    other_pc = await incident(store, MONDAY, "0000COM0004")
+    other_pc = await incident(store, MONDAY, "0001COM0001")
     assert await problems.known_errors_for_ticket(other_pc) == []
 
     pop = await lookup(store, "+862088881001", (MONDAY + timedelta(hours=3)).timestamp())

@@ -9,6 +9,7 @@ import pytest
 
 from callcenter.acd.model import DEFAULT_DISPOSITIONS
 from callcenter.settings import ConfigError, Settings, env_names, load_settings
+from callcenter.ticketing.naming import DEFAULT_DEVICE_TYPES, DEFAULT_STANDARD, NamingError
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "config" / "callcenter.yaml"
@@ -274,3 +275,85 @@ def test_a_bad_priority_matrix_is_named(tmp_path: Path, matrix: str, message: st
     path.write_text(f"ticketing:\n  priority_matrix: {matrix}\n")
     with pytest.raises(ConfigError, match=rf"^ticketing\.priority_matrix: {message}"):
         load(path=path)
+def test_the_naming_standard_defaults_to_the_case_studys() -> None:
+    naming = load().ticketing.naming
+    assert naming.standard() == DEFAULT_STANDARD
+    assert naming.device_types == dict(DEFAULT_DEVICE_TYPES)
+    assert naming.enforce == "reject" and naming.departments is None
+    assert Settings().ticketing.naming.standard() == DEFAULT_STANDARD
+
+
+def test_the_naming_standard_from_the_file_and_the_environment(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "ticketing:\n  naming:\n"
+        "    device_pattern: '(?P<department>[A-Z]{3})_(?P<type>[A-Z]{2})_(?P<serial>\\d{3})'\n"
+        "    device_types: {PC: desktop, NB: notebook}\n"
+        "    departments: [KJC, CGS]\n"
+    )
+    s = load({"CALLCENTER_TICKETING_NAMING_ENFORCE": "warn"}, path=path)
+    standard = s.ticketing.naming.standard()
+    assert s.ticketing.naming.enforce == "warn"
+    assert str(standard.parse_device_name("KJC_PC_001")) == "KJC-PC-001"
+    with pytest.raises(NamingError, match="unknown department 'NET'"):
+        standard.parse_device_name("NET_NB_001")
+    with pytest.raises(NamingError, match="unknown device type 'CO'"):
+        standard.parse_device_name("KJC_CO_001")
+
+
+def test_naming_variables_exist_for_scalars_only() -> None:
+    names = env_names()
+    assert names["CALLCENTER_TICKETING_NAMING_ENFORCE"] == ("ticketing", "naming", "enforce")
+    assert names["CALLCENTER_TICKETING_NAMING_USER_PATTERN"] == (
+        "ticketing",
+        "naming",
+        "user_pattern",
+    )
+    assert "CALLCENTER_TICKETING_NAMING_DEVICE_TYPES" not in names  # a mapping: file only
+    assert "CALLCENTER_TICKETING_NAMING_DEPARTMENTS" not in names  # an optional list too
+    with pytest.raises(ConfigError, match="CALLCENTER_TICKETING_NAMING_DEPARTMENTS: unknown"):
+        load({"CALLCENTER_TICKETING_NAMING_DEPARTMENTS": "KJC"})
+
+
+@pytest.mark.parametrize(
+    ("naming", "message"),
+    [
+        ("asset_pattern: '(x'", r"^ticketing\.naming\.asset_pattern: .*not a regex"),
+        (
+            "user_pattern: '(?P<name>[a-z]+)'",
+            r"^ticketing\.naming\.user_pattern: .*lacks the group 'department'",
+        ),
+        (
+            "device_pattern: '(?P<department>[A-Z]+)-(?P<serial>\\d+)'",
+            r"^ticketing\.naming\.device_pattern: .*lacks the group 'type'",
+        ),
+        ("device_types: {}", r"^ticketing\.naming\.device_types: "),
+        ("device_types: {com: desktop}", r"^ticketing\.naming\.device_types\.com: "),
+        ("departments: [kjc]", r"^ticketing\.naming\.departments\.0: String should match"),
+        ("enforce: ignore", r"^ticketing\.naming\.enforce: Input should be 'reject' or 'warn'"),
+        ("asset: x", r"^ticketing\.naming\.asset: unknown key"),
+    ],
+)
+def test_a_bad_naming_standard_names_the_key(tmp_path: Path, naming: str, message: str) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(f"ticketing:\n  naming:\n    {naming}\n")
+    with pytest.raises(ConfigError, match=message) as info:
+        load(path=path)
+    assert "\n" not in str(info.value)
+
+
+def test_cli_naming_config_error_is_one_line_and_exit_2() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "callcenter", "naming", "check", "0000COM1234"],
+        env={
+            "CALLCENTER_CONFIG": str(CONFIG),
+            "CALLCENTER_TICKETING_NAMING_ASSET_PATTERN": "(?P<contract>\\d+)",
+        },
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0, done.stderr
+    assert "ticketing.naming.asset_pattern" in done.stderr and "Traceback" not in done.stderr
