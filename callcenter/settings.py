@@ -42,7 +42,6 @@ from callcenter.acd.model import (
 from callcenter.acd.service_level import ServiceLevelFormula
 from callcenter.ivr.announcements import QueueAnnouncements
 from callcenter.softphone_bridge.digest import TrunkCredentials, ha1
-from callcenter.ticketing.priority import DEFAULT_MATRIX, PriorityError, PriorityMatrix
 from callcenter.ticketing.naming import (
     ASSET_PATTERN,
     DEFAULT_DEVICE_TYPES,
@@ -53,6 +52,7 @@ from callcenter.ticketing.naming import (
     NamingStandard,
     check_pattern,
 )
+from callcenter.ticketing.priority import DEFAULT_MATRIX, PriorityError, PriorityMatrix
 from callcenter.ticketing.sla import SlaError, parse_duration
 
 ENV_PREFIX = "CALLCENTER_"
@@ -484,6 +484,7 @@ class TicketingSettings(_Section):
         except PriorityError as exc:
             raise ValueError(str(exc).removeprefix("priority matrix: ")) from None
         return value
+
     #: The naming standard names are checked against where they enter (import, CMDB).
     naming: NamingSettings = NamingSettings()
 

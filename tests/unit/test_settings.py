@@ -275,6 +275,8 @@ def test_a_bad_priority_matrix_is_named(tmp_path: Path, matrix: str, message: st
     path.write_text(f"ticketing:\n  priority_matrix: {matrix}\n")
     with pytest.raises(ConfigError, match=rf"^ticketing\.priority_matrix: {message}"):
         load(path=path)
+
+
 def test_the_naming_standard_defaults_to_the_case_studys() -> None:
     naming = load().ticketing.naming
     assert naming.standard() == DEFAULT_STANDARD
