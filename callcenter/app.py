@@ -282,6 +282,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
             config=WebSocketConfig(
                 allowed_origins=frozenset(settings.http.allowed_origins),
                 dispositions=tuple(settings.acd.dispositions),
+                attach_window_hours=settings.ticketing.attach_window_hours,
             ),
             call_control=call_control,
             kb=kb,

@@ -88,7 +88,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         if args.command == "db":
             from callcenter.ticketing.migrate import upgrade
 
-            asyncio.run(upgrade(settings.database.url))
+            asyncio.run(upgrade(settings.database.url, settings.ticketing.default_region))
             print("database is at the newest schema")
             return 0
         if args.command == "demo":

@@ -1256,15 +1256,15 @@ class CallService:
         self._attach_incident(call, _utc(event.at))
 
     def _attach_incident(self, call: HotlineCall, now: datetime) -> None:
-        """A known caller's call joins its open incident or opens one; unknown callers
+        """A known caller's call joins its open incident or opens one. Otherwise the
+        agent may have told who it is (`identify_caller` on a shared line, before the
+        answer): the store then attaches the call record's employee. Unknown callers
         leave a call record only (there is nobody to open the incident for)."""
-        employee = call.employee
-        if employee is None:
-            return
+        employee_id = call.employee.id if call.employee is not None else None
         store, window = self._store, self._policy.attach_window_hours
 
         async def attach() -> None:
-            await store.attach_call_to_incident(call.call_id, employee.id, now, window)
+            await store.attach_call_to_incident(call.call_id, employee_id, now, window)
 
         self._recorder.submit(f"incident for {call.call_id}", attach)
 

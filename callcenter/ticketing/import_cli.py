@@ -78,7 +78,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     from callcenter.ticketing.migrate import upgrade
     from callcenter.ticketing.store import open_store
 
-    await upgrade(settings.database.url)
+    await upgrade(settings.database.url, settings.ticketing.default_region)
     store = open_store(settings.database.url, settings.ticketing.default_region)
     progress = ProgressBar(f"importing {args.what}", sys.stderr)
     naming = settings.ticketing.naming

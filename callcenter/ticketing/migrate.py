@@ -41,27 +41,35 @@ def sqlite_directory(database_url: str) -> Path | None:
     return Path(database).parent
 
 
-async def upgrade(database_url: str) -> None:
-    """Apply every migration not yet applied (`alembic upgrade head`)."""
+async def upgrade(database_url: str, default_region: str | None = None) -> None:
+    """Apply every migration not yet applied (`alembic upgrade head`); `default_region`
+    reads national numbers in existing tickets (migration 0012)."""
     directory = sqlite_directory(database_url)
     if directory is not None:
         directory.mkdir(parents=True, exist_ok=True)
     engine = make_engine(database_url)
     try:
         async with engine.begin() as connection:
-            await connection.run_sync(_upgrade_head)
+            await connection.run_sync(_upgrade_head, default_region)
     finally:
         await engine.dispose()
 
 
-def _upgrade_head(connection: Connection) -> None:
-    migrate_to(connection, "head")
+def _upgrade_head(connection: Connection, default_region: str | None) -> None:
+    migrate_to(connection, "head", default_region=default_region)
 
 
-def migrate_to(connection: Connection, revision: str, down: bool = False) -> None:
-    """Upgrade (or downgrade) the database on `connection` to `revision`; for `run_sync`."""
+def migrate_to(
+    connection: Connection,
+    revision: str,
+    down: bool = False,
+    default_region: str | None = None,
+) -> None:
+    """Upgrade (or downgrade) the database on `connection` to `revision`; for `run_sync`.
+    `default_region` reads the national numbers in ticket texts (migration 0012)."""
     config = alembic_config()
     config.attributes["connection"] = connection
+    config.attributes["default_region"] = default_region
     (command.downgrade if down else command.upgrade)(config, revision)
 
 

@@ -665,3 +665,23 @@ class ComplaintRecord(Base):
         ForeignKey("ticket.id", ondelete="SET NULL")
     )
     filed_by: Mapped[str] = mapped_column(String(64))
+
+
+# --- screen pop: numbers written in tickets (migration 0012) ---------------------------
+
+
+class TicketPhone(Base):
+    """A telephone number written in a ticket's subject or description (`source` ticket)
+    or in one of its notes (`source` note): the screen pop's "maybe" match for callers no
+    employee record has. Kept up to date on every write (ticketing/ticket_phone.py)."""
+
+    __tablename__ = "ticket_phone"
+    __table_args__ = (Index("ix_ticket_phone_number_e164", "number_e164"),)
+
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("ticket.id", ondelete="CASCADE"), primary_key=True
+    )
+    source: Mapped[str] = mapped_column(String(8), primary_key=True)
+    number_e164: Mapped[str] = mapped_column(String(16), primary_key=True)
+    #: The first spelling found (`(020) 8888-1001`), shown to the agent.
+    as_written: Mapped[str] = mapped_column(String(64))

@@ -7,8 +7,13 @@ brought to E.164 so that a plain string comparison identifies the caller.
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 
+#: Seven digits with at most separators between them: text without this holds no number,
+#: and the matcher (slow) is not asked.
+_DIGIT_RUN = re.compile(r"\d(?:[\s\-./()]{0,3}\d){6}")
 #: phonenumbers refuses longer input anyway; stopping early keeps garbage cheap.
 MAX_INPUT_LENGTH = 64
 
@@ -32,3 +37,22 @@ def normalise(raw: str, default_region: str) -> str | None:
         return None
     e164: str = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return e164
+
+
+def numbers_in_text(text: str, default_region: str) -> list[tuple[str, str]]:
+    """The valid telephone numbers written in free text, as (E.164, as written), each
+    number once (its first spelling), in order of appearance.
+
+    Ticket subjects and notes carry numbers in every house style (`020 8888-1001`,
+    `(020) 88881001`, `+86 20 8888 1001`); the matcher finds them where a regular expression
+    would also catch dates and asset tags. Valid numbers only, as `normalise`.
+    """
+    found: dict[str, str] = {}
+    if not text or _DIGIT_RUN.search(text) is None:
+        return []
+    for match in phonenumbers.PhoneNumberMatcher(
+        text, default_region, leniency=phonenumbers.Leniency.VALID
+    ):
+        e164: str = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
+        found.setdefault(e164, match.raw_string)
+    return list(found.items())

@@ -10,9 +10,12 @@ import enum
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from callcenter.ticketing.workflow import OPEN_STATUSES, Status
+
+if TYPE_CHECKING:
+    from callcenter.ticketing.screen_pop_query import ScreenPopData
 
 
 class CallOutcome(enum.StrEnum):
@@ -211,9 +214,16 @@ class TicketStore(Protocol):
         ...
 
     async def attach_call_to_incident(
-        self, call_id: str, employee_id: int, now: datetime, window_hours: float
-    ) -> int:
-        """Link the call to the employee's recent open incident or a new one; ticket id."""
+        self, call_id: str, employee_id: int | None, now: datetime, window_hours: float
+    ) -> int | None:
+        """Link the call to the employee's recent open incident or a new one; ticket id.
+        None: the employee the agent identified (the call record's), if not attached yet."""
+        ...
+
+    async def screen_pop(
+        self, caller: str, *, username: str | None = None, with_kb: bool = True
+    ) -> ScreenPopData:
+        """The console's view of a caller in one read (or of `username`, identified)."""
         ...
 
     async def recent_calls(self, limit: int) -> list[CallRecord]: ...

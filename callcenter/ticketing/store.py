@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequen
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, delete, event, exists, select, true, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -60,6 +60,7 @@ from callcenter.ticketing.sla import (
     follow_status,
     start_clocks,
 )
+from callcenter.ticketing.ticket_phone import REGION_KEY, TicketSession
 from callcenter.ticketing.ticket_rows import (
     apply_state,
     audit_rows,
@@ -80,6 +81,9 @@ from callcenter.ticketing.workflow import (
 )
 from callcenter.ticketing.workflow import Kind as WorkflowKind
 from callcenter.ticketing.workflow import Role as WorkflowRole
+
+if TYPE_CHECKING:  # imported when called: it builds on problem_store, which imports this
+    from callcenter.ticketing.screen_pop_query import ScreenPopData
 
 #: Who the audit trail names for what the call flow does by itself.
 SYSTEM_ACTOR = Actor("system", WorkflowRole.SYSTEM)
@@ -164,7 +168,13 @@ class SqlTicketStore:
     ) -> None:
         self._engine = engine
         self._region = default_region
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        # TicketSession: every flush keeps the numbers written in tickets indexed.
+        self._sessions = async_sessionmaker(
+            engine,
+            expire_on_commit=False,
+            sync_session_class=TicketSession,
+            info={REGION_KEY: default_region},
+        )
         #: The clocks new tickets get; may be replaced before the first ticket is opened.
         self.sla = sla or SlaSetup()
         self._calendars: dict[str, BusinessCalendar] = {}
@@ -212,6 +222,18 @@ class SqlTicketStore:
                 .order_by(models.Employee.id)
             )
             return [_employee(row) for row in rows]
+
+    async def screen_pop(
+        self, caller: str, *, username: str | None = None, with_kb: bool = True
+    ) -> ScreenPopData:
+        """Everything the console shows for a caller, in one read transaction
+        (ticketing/screen_pop_query.py); `username`: that employee (LookupError if none)."""
+        from callcenter.ticketing.screen_pop_query import read_screen_pop
+
+        number = normalise(caller, self._region)
+        # A bare connection: the ORM session's bookkeeping costs more than these reads.
+        async with self._engine.connect() as connection, connection.begin():
+            return await read_screen_pop(connection, number, username=username, with_kb=with_kb)
 
     async def employee_by_username(self, username: str) -> Employee | None:
         async with self._read() as session:
@@ -422,49 +444,74 @@ class SqlTicketStore:
     # -- tickets -------------------------------------------------------------------------
 
     async def attach_call_to_incident(
-        self, call_id: str, employee_id: int, now: datetime, window_hours: float
-    ) -> int:
+        self, call_id: str, employee_id: int | None, now: datetime, window_hours: float
+    ) -> int | None:
         """Link the call to the employee's recent open incident or a new one; ticket id.
 
         The employee's row is locked first (`FOR UPDATE`; SQLite's `BEGIN IMMEDIATE`
         already serialises writers), so two calls of one person at the same moment end
         up on one incident rather than opening two.
+
+        `employee_id` None: the caller the agent identified on a shared line (the call
+        record's employee), if any and if the call has no ticket yet; else None.
         """
         async with self.write_transaction() as session:
-            employee = await session.scalar(
-                select(models.Employee).where(models.Employee.id == employee_id).with_for_update()
-            )
-            if employee is None:
-                raise LookupError(f"no employee {employee_id}")
-            call = await session.get(models.CallRecord, call_id)
-            if call is None:
-                raise LookupError(f"no call record {call_id}")
-            candidates = await session.execute(
-                select(models.Ticket.id, models.Ticket.status, models.Ticket.updated_at).where(
-                    models.Ticket.employee_id == employee_id,
-                    models.Ticket.kind == INCIDENT,
-                    models.Ticket.status.in_([status.value for status in OPEN_TICKET_STATUSES]),
+            if employee_id is None:
+                record = await session.scalar(
+                    select(models.CallRecord)
+                    .where(models.CallRecord.id == call_id)
+                    .with_for_update()
                 )
+                if record is None:
+                    raise LookupError(f"no call record {call_id}")
+                if record.employee_id is None or record.ticket_id is not None:
+                    return record.ticket_id
+                employee_id = record.employee_id
+            return await self.attach_in(session, call_id, employee_id, now, window_hours)
+
+    async def attach_in(
+        self,
+        session: AsyncSession,
+        call_id: str,
+        employee_id: int,
+        now: datetime,
+        window_hours: float,
+    ) -> int:
+        """`attach_call_to_incident` in the caller's writing transaction."""
+        employee = await session.scalar(
+            select(models.Employee).where(models.Employee.id == employee_id).with_for_update()
+        )
+        if employee is None:
+            raise LookupError(f"no employee {employee_id}")
+        call = await session.get(models.CallRecord, call_id)
+        if call is None:
+            raise LookupError(f"no call record {call_id}")
+        candidates = await session.execute(
+            select(models.Ticket.id, models.Ticket.status, models.Ticket.updated_at).where(
+                models.Ticket.employee_id == employee_id,
+                models.Ticket.kind == INCIDENT,
+                models.Ticket.status.in_([status.value for status in OPEN_TICKET_STATUSES]),
             )
-            chosen = incident_to_attach(
-                (
-                    IncidentCandidate(id=id_, status=TicketStatus(status), updated_at=updated_at)
-                    for id_, status, updated_at in candidates
-                ),
-                now,
-                window_hours,
+        )
+        chosen = incident_to_attach(
+            (
+                IncidentCandidate(id=id_, status=TicketStatus(status), updated_at=updated_at)
+                for id_, status, updated_at in candidates
+            ),
+            now,
+            window_hours,
+        )
+        if chosen is not None:
+            ticket = await session.get_one(models.Ticket, chosen, with_for_update=True)
+            ticket.updated_at = now
+        else:
+            ticket = await self._open_incident(
+                session, employee, f"Phone call from {employee.name}", now
             )
-            if chosen is not None:
-                ticket = await session.get_one(models.Ticket, chosen, with_for_update=True)
-                ticket.updated_at = now
-            else:
-                ticket = await self._open_incident(
-                    session, employee, f"Phone call from {employee.name}", now
-                )
-            _count_contact(session, ticket, now, call_id)
-            ticket_id = ticket.id
-            call.ticket_id = ticket_id
-            return ticket_id
+        _count_contact(session, ticket, now, call_id)
+        ticket_id = ticket.id
+        call.ticket_id = ticket_id
+        return ticket_id
 
     async def ticket(self, ticket_id: int) -> Ticket | None:
         async with self._read() as session:

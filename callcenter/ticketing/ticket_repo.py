@@ -26,6 +26,7 @@ from callcenter.ticketing.store import (
     _call_record,
     _rowcount,
 )
+from callcenter.ticketing.ticket_phone import move_note_numbers, reindex_ticket
 from callcenter.ticketing.ticket_query import (
     LinkKind,
     TicketQuery,
@@ -523,6 +524,7 @@ class TicketRepo:
                     .where(models.TicketNote.ticket_id == dup_id)
                     .values(ticket_id=survivor_id)
                 )
+                await move_note_numbers(session, dup_id, survivor_id)
                 session.add(
                     models.TicketLink(
                         ticket_id=dup_id,
@@ -623,6 +625,8 @@ async def _bump(
         )
         raise StaleVersion(row.id, expected, int(current or 0))
     await session.refresh(row)
+    if "subject" in values or "description" in values:  # bypassed the flush hook
+        await reindex_ticket(session, row.id)
 
 
 def _state_values(state: TicketState) -> dict[str, Any]:

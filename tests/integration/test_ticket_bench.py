@@ -31,6 +31,9 @@ async def test_a_tiny_run_times_every_path_and_leaves_no_database(tmp_path: Path
         "tickets_of",
         "suggest_for_employee",
     }
+    assert report["screen_pop_unknown_ms"]["count"] == 20
+    assert report["screen_pop_unknown_with_maybe"] == 10  # the outsiders written in tickets
+    assert report["rows"]["ticket_phones"] > 0
     assert report["ticket_creation"]["calls"] == 10
     assert report["ticket_creation"]["tickets_created"] == 10
     assert report["kb_search_ms"]["count"] == 10

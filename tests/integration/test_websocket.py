@@ -46,11 +46,15 @@ from callcenter.ticketing.complaint_store import file_complaint
 from callcenter.ticketing.complaints import ComplaintEscalated, ComplaintLimits
 from callcenter.ticketing.knowledge import SqlKnowledgeBase
 from callcenter.ticketing.org_store import set_org_service
-from callcenter.ticketing.records import Employee, Role, TicketStore
+from callcenter.ticketing.records import Role, TicketStore
+from callcenter.ticketing.screen_pop_query import ScreenPopData
 from callcenter.ticketing.service_monitor import ComplaintMonitor
 from callcenter.ticketing.sla import ClockKind
 from callcenter.ticketing.sla_monitor import LiveSlaMonitor, SlaBreached, SlaWarning
 from callcenter.ticketing.store import SqlTicketStore
+from callcenter.ticketing.ticket_repo import NewTicket, TicketRepo
+from callcenter.ticketing.workflow import Actor, Kind
+from callcenter.ticketing.workflow import Role as WorkflowRole
 
 SECRET = b"websocket-test-secret-0123456789"
 QUEUE, VIP = "helpdesk", "vip"
@@ -178,11 +182,11 @@ class SlowStore:
         self._delay = delay
         self._fail = fail
 
-    async def find_employees_by_phone(self, e164: str) -> list[Employee]:
+    async def screen_pop(self, caller: str, **options: Any) -> ScreenPopData:
         await asyncio.sleep(self._delay)
         if self._fail:
             raise ConnectionError("database went away")
-        return await self._store.find_employees_by_phone(e164)
+        return await self._store.screen_pop(caller, **options)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
@@ -837,6 +841,84 @@ async def test_an_unknown_caller_gets_an_empty_screen_pop(desk: Desk) -> None:
     assert offer["screen_pop"]["kb_suggestions"] == []
 
 
+KJC_LINE = "+862088881000"  # the demo's office line: Li Si and Wang Wu
+
+
+async def test_a_shared_line_offers_its_employees_and_the_agent_picks_one(
+    desk: Desk, store: SqlTicketStore
+) -> None:
+    console = await desk.open("alice")
+    offer_call(desk, caller=KJC_LINE)
+    pop = (await console.expect("offer"))["screen_pop"]
+    assert pop["matches"] == 2 and pop["employee"] is None and pop["maybe"] == []
+    assert [c["username"] for c in pop["candidates"]] == ["lisiKJC", "wangwuKJC"]
+    assert [c["vip"] for c in pop["candidates"]] == [False, True]
+    # The call flow's record of the call, answered without an employee (shared line).
+    await store.open_call_record("c1", None, KJC_LINE, None, datetime.now(UTC))
+    desk.acd.answered("c1")
+    await store.update_call_record("c1", answered_at=datetime.now(UTC))
+
+    reply = await console.request("identify_caller", call_id="c1", username="wangwuKJC")
+    assert reply["type"] == "ok", reply
+    result = reply["result"]
+    assert result["screen_pop"]["employee"]["username"] == "wangwuKJC"
+    assert result["screen_pop"]["devices"] != []  # Wang Wu's own screen pop
+    pushed = await console.expect("screen_pop")
+    assert pushed["call_id"] == "c1" and pushed["screen_pop"] == result["screen_pop"]
+    record = await store.call_record("c1")
+    wang = await store.employee_by_username("wangwuKJC")
+    assert record is not None and wang is not None
+    assert (record.employee_id, record.ticket_id) == (wang.id, result["ticket_id"])
+    ticket = await store.ticket(result["ticket_id"])
+    assert ticket is not None and ticket.employee_id == wang.id
+
+    # A console that reconnects gets the identified caller's pop with the offer again.
+    await console.ws.close()
+    again = await desk.open("alice")
+    replayed = [m for m in again.pushes if m["type"] == "offer"] or [await again.expect("offer")]
+    assert replayed[0]["screen_pop"]["employee"]["username"] == "wangwuKJC"
+
+
+async def test_identify_caller_is_refused_for_others_calls_and_unknown_people(
+    desk: Desk, store: SqlTicketStore
+) -> None:
+    alice, bob = await desk.open("alice"), await desk.open("bob")
+    offer_call(desk, "c1", caller=KJC_LINE, agent="alice")
+    offer_call(desk, "c2", caller=KJC_LINE, agent="bob")
+    await alice.expect("offer")
+    await bob.expect("offer")
+    await store.open_call_record("c1", None, KJC_LINE, None, datetime.now(UTC))
+    reply = await alice.request("identify_caller", call_id="c2", username="lisiKJC")
+    assert (reply["type"], reply["code"]) == ("error", "forbidden")
+    reply = await alice.request("identify_caller", call_id="c1", username="nobodyKJC")
+    assert (reply["type"], reply["code"]) == ("error", "unknown_employee")
+    record = await store.call_record("c2")
+    assert record is None  # nothing was written for bob's call
+
+
+async def test_an_unknown_number_in_ticket_text_is_a_maybe(
+    desk: Desk, store: SqlTicketStore
+) -> None:
+    repo = TicketRepo(store)
+    ticket = await repo.create(
+        NewTicket(Kind.INCIDENT, "Fax broken", 3, description="fax line: 020-8888 9999"),
+        Actor("alice", WorkflowRole.AGENT),
+        datetime.now(UTC),
+    )
+    console = await desk.open("alice")
+    offer_call(desk, caller="+862088889999")
+    pop = (await console.expect("offer"))["screen_pop"]
+    assert pop["matches"] == 0 and pop["employee"] is None and pop["candidates"] == []
+    assert pop["maybe"] == [
+        {
+            "ticket_id": ticket.ticket.id,
+            "subject": "Fax broken",
+            "employee": None,
+            "number_as_written": "020-8888 9999",
+        }
+    ]
+
+
 async def test_a_slow_lookup_does_not_hold_the_offer_back(
     make_desk: MakeDesk, store: SqlTicketStore
 ) -> None:
@@ -1183,6 +1265,7 @@ async def timed_ticket(store: SqlTicketStore, call_id: str, assignee: str | None
     assert employee is not None
     await store.open_call_record(call_id, None, ZHANG_SAN, employee.id, SHANGHAI_MONDAY)
     ticket_id = await store.attach_call_to_incident(call_id, employee.id, SHANGHAI_MONDAY, 8.0)
+    assert ticket_id is not None
     async with store.write_transaction() as session:
         await session.execute(
             update(models.Ticket)

@@ -56,6 +56,13 @@ class Records:
     async def update_call_record(self, call_id: str, **values: Any) -> None:
         self.writes.append((call_id, values))
 
+    async def attach_call_to_incident(
+        self, call_id: str, employee_id: int | None, *args: Any
+    ) -> int | None:
+        """An unknown caller's answered call: the store attaches whom the agent named."""
+        assert employee_id is None  # nobody is known here
+        return None
+
 
 @dataclass
 class Rig:

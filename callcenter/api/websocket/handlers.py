@@ -27,6 +27,7 @@ from callcenter.api.websocket.control import (
 )
 from callcenter.api.websocket.hub import Hub
 from callcenter.api.websocket.protocol import ProtocolError, Request, Role, error, ok
+from callcenter.ticketing.caller_identity import UnknownCall, UnknownEmployee
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +174,20 @@ async def add_note(hub: Hub, agent_id: str, request: Request) -> Result:
     return {"call_id": call_id, "ticket_id": ticket_id}
 
 
+async def identify_caller(hub: Hub, agent_id: str, request: Request) -> Result:
+    """A shared line's caller, picked by the agent: their screen pop, and the call's ticket."""
+    call_id = request.text("call_id")
+    _own_call(hub, agent_id, call_id, ended_too=True)
+    try:
+        return await hub.identify_caller(agent_id, call_id, request.text("username"))
+    except UnknownEmployee as exc:
+        raise ProtocolError("unknown_employee", "username: no such employee", request.id) from exc
+    except UnknownCall as exc:
+        raise ProtocolError(
+            "unknown_call", f"call {call_id!r} has no record yet", request.id
+        ) from exc
+
+
 AGENT: dict[str, Handler] = {
     "ping": ping,
     "get_state": get_state,
@@ -190,6 +205,7 @@ AGENT: dict[str, Handler] = {
     "dtmf": dtmf,
     "wrap_up": wrap_up,
     "add_note": add_note,
+    "identify_caller": identify_caller,
 }
 
 

@@ -15,6 +15,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from aiohttp import web
@@ -34,6 +35,7 @@ from callcenter.api.websocket.protocol import PROTOCOL_VERSION, Close, Role
 from callcenter.auth.tokens import Principal, TokenSigner
 from callcenter.calls.events import CallHoldChanged, MonitoringChanged, TransferChanged
 from callcenter.clock import Clock
+from callcenter.ticketing.caller_identity import identify_caller
 from callcenter.ticketing.knowledge import SqlKnowledgeBase
 from callcenter.ticketing.records import Ticket, TicketStore
 from callcenter.ticketing.sla_alerts import OpenAlert, open_alerts
@@ -88,6 +90,9 @@ class WebSocketConfig:
     pause_reason: str = CONSOLE_CLOSED_REASON
     #: The wrap-up form's disposition codes (`acd.dispositions`).
     dispositions: tuple[str, ...] = DEFAULT_DISPOSITIONS
+    #: `ticketing.attach_window_hours`: an identified caller's call joins their open
+    #: incident updated this recently, as the call flow's own attaching does.
+    attach_window_hours: float = 8.0
 
 
 class Connection(Protocol):
@@ -490,9 +495,42 @@ class Hub:
             live.pop_status = "failed"
             self._pop_ready(live, None)
             return {}
+        if live.pop_status == "done":  # the agent identified the caller meanwhile
+            return pop
         live.screen_pop, live.pop_status = pop, "done"
         self._pop_ready(live, pop)
         return pop
+
+    async def identify_caller(self, agent_id: str, call_id: str, username: str) -> dict[str, Any]:
+        """The agent says who calls: the call record and its ticket become the employee's
+        (ticketing/caller_identity.py), and the console gets their screen pop (the reply's
+        and a `screen_pop` push, kept for a reconnect). Unknown employee: LookupError."""
+        if not isinstance(self.store, SqlTicketStore):
+            raise TypeError("identifying callers needs the SQL ticket store")
+        now = self.clock.now()
+        identified = await identify_caller(
+            self.store,
+            call_id,
+            username,
+            actor=agent_id,
+            now=datetime.fromtimestamp(now, UTC),
+            window_hours=self.config.attach_window_hours,
+        )
+        session = self._sessions.get(agent_id)
+        live = session.call if session is not None else None
+        offer = live.offer if live is not None and live.call_id == call_id else {}
+        caller = offer.get("callback") or offer.get("caller")
+        number = caller if isinstance(caller, str) else ""
+        pop = await screen_pop.lookup(self.store, number, now, self.kb, username=username)
+        if session is not None and live is not None and live.call_id == call_id:
+            live.screen_pop, live.pop_status = pop, "done"
+            live.awaiting_pop = []
+            if session.connection is not None:
+                self._deliver(
+                    session.connection,
+                    {"type": "screen_pop", "at": now, "call_id": call_id, "screen_pop": pop},
+                )
+        return {"call_id": call_id, "ticket_id": identified.ticket_id, "screen_pop": pop}
 
     def _pop_ready(self, live: LiveCall, pop: dict[str, Any] | None) -> None:
         waiting, live.awaiting_pop = live.awaiting_pop, []

@@ -173,6 +173,7 @@ AGENT_REQUESTS: dict[str, Spec] = {
         kb_article_id=(Integer(1, 2**31 - 1), False),
     ),
     "add_note": _call(text=(Text(max_length=MAX_NOTE), True)),
+    "identify_caller": _call(username=(Text(max_length=64), True)),
 }
 AGENT_REQUESTS["transfer"] = Spec(
     AGENT_REQUESTS["transfer"].fields, exactly_one=("queue", "agent", "number")

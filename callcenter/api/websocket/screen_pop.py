@@ -7,28 +7,26 @@ The lookup is I/O and may be slow; the hub bounds how long an offer waits for it
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, date, datetime
 from typing import Any
 
-from callcenter.api.views import iso, suggestion_view
+from callcenter.api.views import iso
 from callcenter.ticketing.knowledge import SqlKnowledgeBase
-from callcenter.ticketing.problem_store import KnownError, SqlProblems
-from callcenter.ticketing.records import (
-    OPEN_TICKET_STATUSES,
-    Device,
-    Ticket,
-    TicketStore,
+from callcenter.ticketing.problem_store import KnownError
+from callcenter.ticketing.records import Device, TicketStore
+from callcenter.ticketing.screen_pop_query import (
+    KB_SUGGESTIONS,
+    RECENT_CLOSED,
+    PopDevice,
+    PopEmployee,
+    PopTicket,
+    ScreenPopData,
 )
-from callcenter.ticketing.store import SqlTicketStore
 
-#: Closed (resolved or closed) tickets shown besides every open one.
-RECENT_CLOSED = 5
-#: Knowledge-base articles suggested for the caller's devices.
-KB_SUGGESTIONS = 3
+__all__ = ["KB_SUGGESTIONS", "RECENT_CLOSED", "lookup", "pop_view"]
 
 
-def warranty(device: Device, today: date) -> str:
+def warranty(device: Device | PopDevice, today: date) -> str:
     if device.warranty_end is None:
         return "unknown"
     return "in" if device.warranty_end >= today else "out"
@@ -39,68 +37,73 @@ def today_of(now: float) -> date:
 
 
 async def lookup(
-    store: TicketStore, caller: str, now: float, kb: SqlKnowledgeBase | None = None
+    store: TicketStore,
+    caller: str,
+    now: float,
+    kb: SqlKnowledgeBase | None = None,
+    *,
+    username: str | None = None,
 ) -> dict[str, Any]:
-    """The screen pop of `caller` (E.164): the employee if exactly one has the number;
-    with `kb`, the most used articles for the models of their devices."""
-    found = await store.find_employees_by_phone(caller)
-    pop: dict[str, Any] = {
+    """The screen pop of `caller` (E.164): the employee if exactly one has the number,
+    every one of them (`candidates`) if several, the tickets mentioning the number
+    (`maybe`) if none; with `username`, that employee (the agent identified the caller;
+    LookupError if unknown). With `kb`, the most used articles for their device models."""
+    data = await store.screen_pop(caller, username=username, with_kb=kb is not None)
+    return pop_view(caller, data, today_of(now))
+
+
+def pop_view(caller: str, data: ScreenPopData, today: date) -> dict[str, Any]:
+    """The `screen_pop` object of the console protocol (callcenter/api/schemas)."""
+    return {
         "caller": caller,
-        "matches": len(found),
-        "employee": None,
-        "devices": [],
-        "open_tickets": [],
-        "recent_closed_tickets": [],
-        "kb_suggestions": [],
-        "known_errors": [],
+        "matches": data.matches,
+        "employee": None if data.employee is None else employee_view(data.employee),
+        "candidates": [employee_view(e) for e in data.candidates],
+        "maybe": [
+            {
+                "ticket_id": m.ticket_id,
+                "subject": m.subject,
+                "employee": None if m.employee is None else employee_view(m.employee),
+                "number_as_written": m.number_as_written,
+            }
+            for m in data.maybe
+        ],
+        "devices": [
+            {
+                "asset_tag": d.asset_tag,
+                "name": d.name,
+                "type": d.type,
+                "model": d.model,
+                "vendor": d.vendor,
+                "warranty_end": d.warranty_end.isoformat() if d.warranty_end else None,
+                "warranty": warranty(d, today),
+            }
+            for d in data.devices
+        ],
+        "open_tickets": [_ticket(t) for t in data.open_tickets],
+        "recent_closed_tickets": [_ticket(t) for t in data.recent_closed_tickets],
+        "kb_suggestions": [
+            {
+                "id": a.id,
+                "title": a.title,
+                "category": a.category,
+                "use_count": a.use_count,
+                "reason": a.reason,
+            }
+            for a in data.kb_suggestions
+        ],
+        "known_errors": [known_error_view(k) for k in data.known_errors],
     }
-    if len(found) != 1:
-        return pop
-    employee = found[0]
-    devices, tickets, suggestions, known = await asyncio.gather(
-        store.devices_of(employee.id),
-        store.tickets_of(employee.username),
-        kb.suggest_for_employee(employee.id, KB_SUGGESTIONS) if kb is not None else _none(),
-        # Known errors need the problem tables: only a SQL store has them.
-        SqlProblems(store).known_errors_for_employee(employee.id)
-        if isinstance(store, SqlTicketStore)
-        else _none(),
-    )
-    today = today_of(now)
-    pop["employee"] = {
+
+
+def employee_view(employee: PopEmployee) -> dict[str, Any]:
+    return {
         "username": employee.username,
         "name": employee.name,
         "department": employee.department,
         "organisation": employee.organisation,
         "vip": employee.vip,
     }
-    pop["devices"] = [
-        {
-            "asset_tag": d.asset_tag,
-            "name": d.name,
-            "type": d.type,
-            "model": d.model,
-            "vendor": d.vendor,
-            "warranty_end": d.warranty_end.isoformat() if d.warranty_end else None,
-            "warranty": warranty(d, today),
-        }
-        for d in sorted(devices, key=lambda d: d.asset_tag)
-    ]
-    open_tickets = [t for t in tickets if t.status in OPEN_TICKET_STATUSES]
-    closed = sorted(
-        (t for t in tickets if t.status not in OPEN_TICKET_STATUSES),
-        key=lambda t: (_aware(t.updated_at), t.id),
-        reverse=True,
-    )
-    pop["open_tickets"] = [_ticket(t) for t in open_tickets]
-    pop["recent_closed_tickets"] = [_ticket(t) for t in closed[:RECENT_CLOSED]]
-    pop["kb_suggestions"] = [suggestion_view(s) for s in suggestions]
-    pop["known_errors"] = [known_error_view(k) for k in known]
-    return pop
-
-
-async def _none() -> list[Any]:
-    return []
 
 
 def known_error_view(known: KnownError) -> dict[str, Any]:
@@ -114,15 +117,11 @@ def known_error_view(known: KnownError) -> dict[str, Any]:
     }
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _ticket(ticket: Ticket) -> dict[str, Any]:
+def _ticket(ticket: PopTicket) -> dict[str, Any]:
     return {
         "id": ticket.id,
         "kind": ticket.kind,
-        "status": ticket.status.value,
+        "status": ticket.status,
         "priority": ticket.priority,
         "subject": ticket.subject,
         "device_id": ticket.device_id,

@@ -205,6 +205,16 @@
     return send(type, { call_id: call.id, ...extra }, `${type} call ${call.id}`);
   }
 
+  async function identifyCaller(username) {
+    // The reply and a screen_pop push both carry the caller's own screen pop.
+    const result = await callRequest("identify_caller", { username });
+    if (result && call && call.id === result.call_id) {
+      call.pop = result.screen_pop;
+      fillWrapUpChoices();
+      renderPop();
+    }
+  }
+
   // ----- rendering -----
 
   function renderCall() {
@@ -349,6 +359,43 @@
       who = el("div", { class: "who", id: "pop-name", text: "Unknown caller" });
     }
     box.append(who, facts);
+    if (!employee && (pop.candidates || []).length > 1) {
+      // A department line: the agent asks who it is and says so (identify_caller).
+      const more = pop.matches > pop.candidates.length ? ` (first ${pop.candidates.length} of ${pop.matches})` : "";
+      box.append(
+        el("h3", { text: `Who is calling?${more}` }),
+        table(
+          ["Name", "Department", "Organisation", "Username", ""],
+          pop.candidates.map((c) => [
+            el("span", {}, c.name, c.vip ? el("span", { class: "badge vip", text: "VIP" }) : null),
+            c.department || "–",
+            c.organisation,
+            el("span", { class: "mono", text: c.username }),
+            el("button", { type: "button", class: "identify", dataset: { username: c.username }, text: "This is the caller", onclick: () => identifyCaller(c.username) }),
+          ]),
+        ),
+      );
+    }
+    if (!employee && (pop.maybe || []).length) {
+      // Not an identification: tickets whose text mentions the number.
+      box.append(
+        el("h3", { text: "Maybe: tickets mentioning this number" }),
+        el(
+          "ul",
+          { id: "pop-maybe", class: "kb maybe" },
+          pop.maybe.map((m) =>
+            el(
+              "li",
+              { dataset: { ticket: m.ticket_id } },
+              el("span", { class: "badge unknown", text: "maybe" }),
+              ` #${m.ticket_id} ${m.subject}`,
+              el("span", { class: "muted", text: ` (“${m.number_as_written}”${m.employee ? `, ${m.employee.name}` : ""})` }),
+              m.employee ? el("button", { type: "button", class: "identify", dataset: { username: m.employee.username }, text: "This is the caller", onclick: () => identifyCaller(m.employee.username) }) : null,
+            ),
+          ),
+        ),
+      );
+    }
     if (pop.devices.length) {
       box.append(
         el("h3", { text: "Devices" }),
