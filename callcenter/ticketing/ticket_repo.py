@@ -22,6 +22,7 @@ from callcenter.ticketing import models
 from callcenter.ticketing.records import CallRecord, Ticket
 from callcenter.ticketing.store import (
     SqlTicketStore,
+    _call_ids,
     _call_query,
     _call_record,
     _rowcount,
@@ -699,21 +700,6 @@ def _after(keys: Sequence[tuple[str, bool]], values: Sequence[object]) -> Column
         beyond = column < values[i] if descending else column > values[i]
         clauses.append(and_(*equal, beyond))
     return or_(false(), *clauses)
-
-
-async def _call_ids(session: AsyncSession, ticket_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
-    if not ticket_ids:
-        return {}
-    rows = await session.execute(
-        select(models.CallRecord.ticket_id, models.CallRecord.id)
-        .where(models.CallRecord.ticket_id.in_(ticket_ids))
-        .order_by(models.CallRecord.arrived_at, models.CallRecord.id)
-    )
-    found: dict[int, list[str]] = {}
-    for ticket_id, call_id in rows:
-        if ticket_id is not None:
-            found.setdefault(ticket_id, []).append(call_id)
-    return {ticket_id: tuple(ids) for ticket_id, ids in found.items()}
 
 
 def _summary(row: models.Ticket, call_ids: tuple[str, ...]) -> TicketDetail:
