@@ -320,6 +320,7 @@ class RedisAcdStore:
             task.cancel()
         await asyncio.wait(self._tasks, timeout=_READ_BLOCK_MS / 1000 + 1)
         reader.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         for future in self._waiting.values():
             if not future.done():
                 future.cancel()
@@ -329,6 +330,9 @@ class RedisAcdStore:
                 if self._leader:
                     await self._redis.delete(self._key("leader"))
             await self._redis.aclose()
+            # A reader cancelled inside XREAD (a slow box) may keep its connection out of
+            # the pool: close that socket too rather than leave it to the collector.
+            await self._redis.connection_pool.disconnect(inuse_connections=True)
 
     # ----- following the log -------------------------------------------------------
 

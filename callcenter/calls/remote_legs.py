@@ -77,6 +77,9 @@ class RemoteLegs:
                 await self._task
         if self._redis is not None:
             await self._redis.aclose()
+            # A pub/sub or BLPOP connection cut off by the cancel is closed here, not by
+            # the garbage collector later.
+            await self._redis.connection_pool.disconnect(inuse_connections=True)
 
     def _channel(self, node_id: str) -> str:
         return f"{self._prefix}:legs:{node_id}"
