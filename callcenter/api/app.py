@@ -13,6 +13,7 @@ from callcenter.api import (
     cmdb,
     complaints,
     knowledge,
+    locations,
     openapi,
     ops,
     organisations,
@@ -68,6 +69,7 @@ def build_app(deps: ApiDeps, hub: websocket.Hub | None = None) -> web.Applicatio
     problems.add_routes(app)
     complaints.add_routes(app)
     organisations.add_routes(app)
+    locations.add_routes(app)
     openapi.add_routes(app)
     console.add_routes(app)
     if hub is not None:

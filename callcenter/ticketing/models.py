@@ -114,6 +114,10 @@ class Employee(Base):
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254))
     vip: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    #: Where the employee works: where an on-site engineer goes.
+    location_id: Mapped[int | None] = mapped_column(
+        ForeignKey("location.id", ondelete="SET NULL"), index=True
+    )
 
     organisation: Mapped[Organisation] = relationship(lazy="raise")
     department: Mapped[Department | None] = relationship(lazy="raise")
@@ -160,6 +164,10 @@ class Device(Base):
     )
     #: Where it stands (building, room), as the asset survey recorded it.
     location: Mapped[str | None] = mapped_column(String(200))
+    #: The client's site it belongs to, when known (`location`).
+    location_id: Mapped[int | None] = mapped_column(
+        ForeignKey("location.id", ondelete="SET NULL"), index=True
+    )
     #: The repair company that services it (`cmdb`); None: the vendor or nobody yet.
     maintainer: Mapped[str | None] = mapped_column(String(200))
     #: `cmdb.ItemCategory`; when not given, derived from `type` on insert.
@@ -685,3 +693,18 @@ class TicketPhone(Base):
     number_e164: Mapped[str] = mapped_column(String(16), primary_key=True)
     #: The first spelling found (`(020) 8888-1001`), shown to the agent.
     as_written: Mapped[str] = mapped_column(String(64))
+
+
+# -- locations (migration 0013) --------------------------------------------------------------
+
+
+class Location(Base):
+    """A client's site (building, floor, office) where employees work and items stand."""
+
+    __tablename__ = "location"
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(400))
