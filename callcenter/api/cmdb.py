@@ -10,7 +10,7 @@ does not allow is 409.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -19,7 +19,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 
 from callcenter.api.auth import principal, supervises
 from callcenter.api.bodies import id_param, int_param, parse_body
-from callcenter.api.deps import DEPS
+from callcenter.api.deps import MAX_ID, now_of, sql_store
 from callcenter.api.errors import ApiError, problem_details
 from callcenter.api.views import iso
 from callcenter.ticketing.cmdb import (
@@ -48,14 +48,12 @@ from callcenter.ticketing.repair import (
     Step,
     allowed_actions,
 )
-from callcenter.ticketing.store import SqlTicketStore
 
 #: The deployment's naming standard (`ticketing.naming`); absent: the default, enforced.
 NAMING = web.AppKey("cmdb_naming", NamingPolicy)
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 MAX_OFFSET = 1_000_000
-MAX_ID = 2**31 - 1
 #: Dates of items and records outside these are typing mistakes (and overflow date sums).
 FIRST_DAY = date(1970, 1, 1)
 LAST_DAY = date(2999, 12, 31)
@@ -282,14 +280,7 @@ def _day(day: date | None) -> str | None:
 
 
 def _cmdb(request: web.Request) -> SqlCmdb:
-    store = request.app[DEPS].store
-    if not isinstance(store, SqlTicketStore):
-        raise ApiError(503, "cmdb_unavailable", "the configuration database is not available")
-    return SqlCmdb(store)
-
-
-def _now(request: web.Request) -> datetime:
-    return datetime.fromtimestamp(request.app[DEPS].clock.now(), UTC)
+    return SqlCmdb(sql_store(request, "cmdb_unavailable"))
 
 
 def _editor(request: web.Request) -> str:
@@ -400,7 +391,7 @@ async def list_items(request: web.Request) -> web.Response:
         warranty_before=_date_param(request, "warranty_before"),
     )
     items, total = await cmdb.items(wanted, limit=limit, offset=offset)
-    today = _now(request).date()
+    today = now_of(request).date()
     return web.json_response(
         {
             "items": [item_view(item, today) for item in items],
@@ -417,7 +408,7 @@ async def get_item(request: web.Request) -> web.Response:
     item = await _cmdb(request).item(item_id)
     if item is None:
         raise ApiError(404, "unknown_item", f"no item {item_id}", field="item_id")
-    return web.json_response(item_view(item, _now(request).date()))
+    return web.json_response(item_view(item, now_of(request).date()))
 
 
 @problem_details
@@ -445,7 +436,7 @@ async def update_item(request: web.Request) -> web.Response:
         item = await cmdb.update_item(item_id, changes)
     except (NotFound, Invalid) as exc:
         raise _domain_error(exc) from None
-    return web.json_response(_saved_view(item, _now(request).date(), warnings))
+    return web.json_response(_saved_view(item, now_of(request).date(), warnings))
 
 
 @problem_details
@@ -461,7 +452,7 @@ async def create_item(request: web.Request) -> web.Response:
         item = await cmdb.create_item(values)
     except (NotFound, Invalid) as exc:
         raise _domain_error(exc) from None
-    reply = _saved_view(item, _now(request).date(), warnings)
+    reply = _saved_view(item, now_of(request).date(), warnings)
     return web.json_response(reply, status=201, headers={"Location": f"/api/v1/items/{item.id}"})
 
 
@@ -487,7 +478,7 @@ async def add_relation(request: web.Request) -> web.Response:
     body = await parse_body(request, RelationBody)
     relation = Relation(item_id, body.other_id, RelationKind(body.kind))
     try:
-        stored = await cmdb.add_relation(relation, actor=actor, now=_now(request))
+        stored = await cmdb.add_relation(relation, actor=actor, now=now_of(request))
     except (NotFound, RelationError) as exc:
         raise _domain_error(exc) from None
     return web.json_response(relation_view(stored), status=201)
@@ -538,7 +529,7 @@ async def add_maintenance(request: web.Request) -> web.Response:
     actor = principal(request).username
     item_id = _path_id(request, "item_id")
     body = await parse_body(request, MaintenanceBody)
-    now = _now(request)
+    now = now_of(request)
     done_at = body.done_at or now
     if done_at > now:
         raise ApiError(400, "invalid_body", "done_at: may not be in the future", field="done_at")
@@ -564,7 +555,7 @@ async def due(request: web.Request) -> web.Response:
     """Items in use due for preventive maintenance on or before `before` (default
     today), of `department` if given; overdue first."""
     cmdb = _cmdb(request)
-    today = _now(request).date()
+    today = now_of(request).date()
     before = _date_param(request, "before") or today
     department = _department_param(request)
     found = await cmdb.due(today, before=before, department=department)
@@ -617,7 +608,7 @@ async def create_repair(request: web.Request) -> web.Response:
     ticket_id = _path_id(request, "ticket_id")
     body = await parse_body(request, RepairBody, optional=True)
     try:
-        task = await cmdb.create_repair(ticket_id, body.item_id, actor=actor, now=_now(request))
+        task = await cmdb.create_repair(ticket_id, body.item_id, actor=actor, now=now_of(request))
     except (NotFound, Invalid) as exc:
         raise _domain_error(exc) from None
     return web.json_response(
@@ -643,10 +634,10 @@ async def step_repair(request: web.Request) -> web.Response:
     body = await parse_body(request, RepairStepBody)
     step = Step(RepairAction(body.action), _cents(body.amount), body.approved_by)
     try:
-        task, item = await cmdb.step_repair(repair_id, step, actor=actor, now=_now(request))
+        task, item = await cmdb.step_repair(repair_id, step, actor=actor, now=now_of(request))
     except (NotFound, RepairError) as exc:
         raise _domain_error(exc) from None
-    return web.json_response({**repair_view(task), "item": item_view(item, _now(request).date())})
+    return web.json_response({**repair_view(task), "item": item_view(item, now_of(request).date())})
 
 
 def _cents(amount: float | None) -> int | None:

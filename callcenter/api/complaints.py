@@ -14,8 +14,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 
 from callcenter.api.auth import principal
 from callcenter.api.bodies import int_param, parse_body
+from callcenter.api.deps import MAX_ID, now_of, sql_store
 from callcenter.api.errors import ApiError, problem_details
-from callcenter.api.problems import MAX_ID, now_of, sql_store
 from callcenter.api.views import iso
 from callcenter.ticketing.complaint_store import (
     Complaint,

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from callcenter.acd.acd import Acd
 from callcenter.acd_store import AcdStore
+from callcenter.api.errors import ApiError
 from callcenter.auth.tokens import Principal, TokenSigner
 from callcenter.clock import Clock
 from callcenter.ticketing.knowledge import SqlKnowledgeBase
 from callcenter.ticketing.priority import DEFAULT_MATRIX, PriorityMatrix
 from callcenter.ticketing.records import TicketStore
+from callcenter.ticketing.store import SqlTicketStore
+from callcenter.ticketing.ticket_query import MAX_ID as MAX_ID  # the largest id a column holds
 
 
 @dataclass(frozen=True)
@@ -42,3 +46,17 @@ DEPS = web.AppKey("deps", ApiDeps)
 DUMMY_PASSWORD_HASH = web.AppKey("dummy_password_hash", str)
 #: Who made the request; set by the bearer middleware before any protected handler runs.
 PRINCIPAL = web.RequestKey("principal", Principal)
+
+
+def now_of(request: web.Request) -> datetime:
+    """The API clock's now, as an aware UTC datetime (what the ticket store takes)."""
+    return datetime.fromtimestamp(request.app[DEPS].clock.now(), UTC)
+
+
+def sql_store(request: web.Request, code: str = "store_unavailable") -> SqlTicketStore:
+    """The SQL ticket store behind the API: the ticket, CMDB and service-desk resources
+    need its tables; without it (a store of another kind) they answer 503 `code`."""
+    store = request.app[DEPS].store
+    if not isinstance(store, SqlTicketStore):
+        raise ApiError(503, code, "the ticket database is not available")
+    return store

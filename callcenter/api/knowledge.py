@@ -7,7 +7,6 @@ naming the field at fault.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -21,7 +20,7 @@ from callcenter.api.bodies import (
     int_param,
     parse_body,
 )
-from callcenter.api.deps import DEPS
+from callcenter.api.deps import DEPS, MAX_ID, now_of
 from callcenter.api.errors import ApiError, problem_details
 from callcenter.api.views import article_view, suggestion_view
 from callcenter.ticketing.knowledge import ArticleDraft, ArticleSort, SqlKnowledgeBase
@@ -32,7 +31,6 @@ MAX_OFFSET = 1_000_000
 MAX_SUGGESTIONS = 20
 #: A search box, not a document: longer queries are a client's mistake.
 MAX_QUERY_LENGTH = 200
-MAX_ID = 2**31 - 1
 
 
 def add_routes(app: web.Application) -> None:
@@ -122,7 +120,7 @@ async def create_article(request: web.Request) -> web.Response:
     draft = ArticleDraft(
         body.title, body.body, body.category, tuple(body.models), tuple(body.software)
     )
-    article = await kb.create(draft, author=author, now=_now(request))
+    article = await kb.create(draft, author=author, now=now_of(request))
     return web.json_response(
         article_view(article),
         status=201,
@@ -142,7 +140,7 @@ async def update_article(request: web.Request) -> web.Response:
         if value is None:
             raise ApiError(400, "invalid_body", f"{name}: may not be null", field=name)
         changes[name] = tuple(value) if isinstance(value, list) else value
-    article = await kb.update(article_id, changes, now=_now(request))
+    article = await kb.update(article_id, changes, now=now_of(request))
     if article is None:
         raise ApiError(404, "unknown_article", f"no article {article_id}", field="article_id")
     return web.json_response(article_view(article))
@@ -155,7 +153,7 @@ async def record_use(request: web.Request) -> web.Response:
     article_id = _article_id(request)
     body = await parse_body(request, ArticleUseBody)
     try:
-        counted = await kb.record_use(article_id, body.ticket_id, _now(request))
+        counted = await kb.record_use(article_id, body.ticket_id, now_of(request))
     except LookupError as exc:
         message = str(exc).strip("'\"")
         if message.startswith("no ticket"):
@@ -192,7 +190,3 @@ async def suggestions(request: web.Request) -> web.Response:
             raise ApiError(404, "unknown_ticket", f"no ticket {wanted}", field="ticket_id")
         found = by_ticket
     return web.json_response({"suggestions": [suggestion_view(s) for s in found]})
-
-
-def _now(request: web.Request) -> datetime:
-    return datetime.fromtimestamp(request.app[DEPS].clock.now(), UTC)

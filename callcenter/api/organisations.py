@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from callcenter.api.auth import principal, supervises
 from callcenter.api.bodies import id_param, parse_body
+from callcenter.api.deps import MAX_ID, now_of, sql_store
 from callcenter.api.errors import ApiError, problem_details
-from callcenter.api.problems import MAX_ID, now_of, sql_store
 from callcenter.api.views import iso
 from callcenter.ticketing.org_sla import OrgSlaError
 from callcenter.ticketing.org_store import OrgService, org_service, set_org_service

@@ -7,7 +7,7 @@ errors are problem details (RFC 9457) naming the field at fault.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 from aiohttp import web
@@ -15,15 +15,13 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from callcenter.api.auth import principal, supervises
 from callcenter.api.bodies import id_param, parse_body
-from callcenter.api.deps import DEPS
+from callcenter.api.deps import DEPS, MAX_ID, now_of, sql_store
 from callcenter.api.errors import ApiError, problem_details
 from callcenter.api.views import iso
 from callcenter.api.websocket.screen_pop import known_error_view
 from callcenter.ticketing.problem_store import Problem, ScanResult, SqlProblems
 from callcenter.ticketing.service_monitor import ProblemScanner
-from callcenter.ticketing.store import SqlTicketStore
 
-MAX_ID = 2**31 - 1
 #: The scanner the composition root runs periodically, with the configured threshold and
 #: window; without it (tests, tools) a scan uses the defaults.
 SCANNER = web.AppKey("problem_scanner", ProblemScanner)
@@ -42,18 +40,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/v1/problems/scan", scan_problems)
     app.router.add_put("/api/v1/problems/{problem_id}/known-error", mark_known_error)
     app.router.add_get("/api/v1/tickets/{ticket_id}/known-errors", ticket_known_errors)
-
-
-def sql_store(request: web.Request) -> SqlTicketStore:
-    """The SQL ticket store behind the API (these resources need its tables)."""
-    store = request.app[DEPS].store
-    if not isinstance(store, SqlTicketStore):
-        raise ApiError(503, "store_unavailable", "the ticket database is not available")
-    return store
-
-
-def now_of(request: web.Request) -> datetime:
-    return datetime.fromtimestamp(request.app[DEPS].clock.now(), UTC)
 
 
 def _scanner(request: web.Request) -> ProblemScanner:

@@ -11,7 +11,6 @@ must name the version it was made against (`If-Match`, the ETag of the GET): wit
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlencode
 
@@ -20,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from callcenter.api.auth import principal
 from callcenter.api.bodies import id_param, parse_body
-from callcenter.api.deps import DEPS
+from callcenter.api.deps import DEPS, now_of, sql_store
 from callcenter.api.errors import ApiError, problem_details
 from callcenter.api.views import call_view, iso, ticket_view
 from callcenter.api.websocket.screen_pop import known_error_view
@@ -185,7 +184,7 @@ async def create_ticket(request: web.Request) -> web.Response:
         device=body.device,
         category=body.category,
     )
-    detail = await _run(repo.create(draft, _actor(request), _now(request)))
+    detail = await _run(repo.create(draft, _actor(request), now_of(request)))
     return _detail_response(detail, status=201, location=True)
 
 
@@ -241,7 +240,7 @@ async def update_ticket(request: web.Request) -> web.Response:
             expected,
             changes,
             _actor(request),
-            _now(request),
+            now_of(request),
             assignee_role=assignee_role,
         )
     )
@@ -273,7 +272,7 @@ async def add_note(request: web.Request) -> web.Response:
             body.text,
             internal=body.internal,
             author=principal(request).username,
-            now=_now(request),
+            now=now_of(request),
         )
     )
     return web.json_response(
@@ -288,7 +287,7 @@ async def add_link(request: web.Request) -> web.Response:
     repo = _repo(request)
     ticket_id = _ticket_id(request)
     body = await parse_body(request, LinkBody)
-    actor, now = _actor(request), _now(request)
+    actor, now = _actor(request), now_of(request)
     link = await _run(repo.add_link(ticket_id, body.other, body.kind, actor, now))
     return web.json_response(
         _link_view(link),
@@ -311,7 +310,7 @@ async def remove_link(request: web.Request) -> web.Response:
         raise ApiError(400, "invalid_path", message, field="kind") from None
     if other > MAX_ID:
         raise ApiError(404, "unknown_link", f"ticket {ticket_id} has no such link", field="other")
-    await _run(repo.remove_link(ticket_id, other, kind, _actor(request), _now(request)))
+    await _run(repo.remove_link(ticket_id, other, kind, _actor(request), now_of(request)))
     return web.Response(status=204)
 
 
@@ -321,7 +320,9 @@ async def merge_tickets(request: web.Request) -> web.Response:
     ticket_id = _ticket_id(request)
     expected = _if_match(request)
     body = await parse_body(request, MergeBody)
-    detail = await _run(repo.merge(ticket_id, expected, body.from_, _actor(request), _now(request)))
+    detail = await _run(
+        repo.merge(ticket_id, expected, body.from_, _actor(request), now_of(request))
+    )
     return _detail_response(detail)
 
 
@@ -403,10 +404,7 @@ def _detail_response(
 
 
 def _store(request: web.Request) -> SqlTicketStore:
-    store = request.app[DEPS].store
-    if not isinstance(store, SqlTicketStore):
-        raise ApiError(503, "tickets_unavailable", "the ticket database is not available")
-    return store
+    return sql_store(request, "tickets_unavailable")
 
 
 def _repo(request: web.Request) -> TicketRepo:
@@ -416,10 +414,6 @@ def _repo(request: web.Request) -> TicketRepo:
 def _actor(request: web.Request) -> Actor:
     who = principal(request)
     return Actor(who.username, WORKFLOW_ROLES[who.role])
-
-
-def _now(request: web.Request) -> datetime:
-    return datetime.fromtimestamp(request.app[DEPS].clock.now(), UTC)
 
 
 def _ticket_id(request: web.Request) -> int:
