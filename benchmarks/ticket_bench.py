@@ -32,17 +32,16 @@ import json
 import os
 import platform
 import random
-import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 
+from benchmarks.ws_bench import spread
 from callcenter.api.websocket import screen_pop
 from callcenter.ticketing.knowledge import SqlKnowledgeBase
 from callcenter.ticketing.migrate import upgrade
@@ -115,24 +114,6 @@ STATUSES = [
     ("waiting_customer", 0.01),
     ("cancelled", 0.01),
 ]
-
-
-def spread(values_s: Sequence[float]) -> dict[str, float | int]:
-    """p50, p99 and max in milliseconds."""
-    if not values_s:
-        return {"count": 0}
-    ordered = sorted(values_s)
-
-    def at(p: float) -> float:
-        return round(1000 * ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))], 2)
-
-    return {
-        "count": len(ordered),
-        "p50": at(50),
-        "p99": at(99),
-        "max": round(1000 * ordered[-1], 2),
-        "mean": round(1000 * statistics.fmean(ordered), 2),
-    }
 
 
 def mobile(n: int) -> str:
@@ -470,7 +451,7 @@ async def time_screen_pop_parts(
             started = time.perf_counter()
             await call
             parts[name].append(time.perf_counter() - started)
-    return {name: spread(values) for name, values in parts.items()}
+    return {name: spread(values, digits=2) for name, values in parts.items()}
 
 
 async def time_ticket_creation(store: SqlTicketStore, data: Data, count: int) -> dict[str, Any]:
@@ -591,7 +572,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                 load_after = os.getloadavg()[0]
             finally:
                 await store.close()
-            pop = spread(pops)
+            pop = spread(pops, digits=2)
             plans = None
             if args.explain or float(pop.get("p99", 0)) > SCREEN_POP_AIM_MS:
                 plans = await explain_screen_pop(conn, data)
@@ -610,10 +591,10 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         "screen_pop_client_cpu_ms": round(1000 * cpu, 2),
         "screen_pop_aim_ms": SCREEN_POP_AIM_MS,
         "screen_pop_parts_ms": parts,
-        "screen_pop_unknown_ms": spread(maybes),
+        "screen_pop_unknown_ms": spread(maybes, digits=2),
         "screen_pop_unknown_with_maybe": maybe_found,
         "ticket_creation": creation,
-        "kb_search_ms": spread(searches),
+        "kb_search_ms": spread(searches, digits=2),
         "monthly_report": report,
         "load_average_1min": [round(load_before, 2), round(load_after, 2)],
         "plans": plans,

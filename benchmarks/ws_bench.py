@@ -24,6 +24,7 @@ import platform
 import statistics
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,21 +56,21 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
-def spread(values_s: list[float]) -> dict[str, float | int]:
-    """p50, p99 and max in milliseconds."""
+def spread(values_s: Sequence[float], digits: int = 1) -> dict[str, float | int]:
+    """p50, p99, max and mean in milliseconds, rounded to `digits` decimals."""
     if not values_s:
         return {"count": 0}
     ordered = sorted(values_s)
 
     def at(p: float) -> float:
-        return round(1000 * ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))], 1)
+        return round(1000 * ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))], digits)
 
     return {
         "count": len(ordered),
         "p50": at(50),
         "p99": at(99),
-        "max": round(1000 * ordered[-1], 1),
-        "mean": round(1000 * statistics.fmean(ordered), 1),
+        "max": round(1000 * ordered[-1], digits),
+        "mean": round(1000 * statistics.fmean(ordered), digits),
     }
 
 

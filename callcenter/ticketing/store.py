@@ -62,6 +62,7 @@ from callcenter.ticketing.sla import (
 )
 from callcenter.ticketing.ticket_phone import REGION_KEY, TicketSession
 from callcenter.ticketing.ticket_rows import (
+    add_note_row,
     apply_state,
     audit_rows,
     field_change,
@@ -659,21 +660,7 @@ class SqlTicketStore:
         LookupError."""
         async with self.write_transaction() as session:
             ticket = await self._ticket_of_call(session, call_id, None, now)
-            note = models.TicketNote(
-                ticket_id=ticket.id,
-                at=now,
-                author=author,
-                text=text.strip(),
-                call_id=call_id,
-                internal=False,
-            )
-            session.add(note)
-            await session.flush()
-            session.add(
-                models.TicketAudit(
-                    ticket_id=ticket.id, at=now, actor=author, field="note", new=str(note.id)
-                )
-            )
+            await add_note_row(session, ticket.id, author, text.strip(), now, call_id=call_id)
             ticket.updated_at = now
             ticket.version += 1
             await session.flush()

@@ -36,7 +36,7 @@ from callcenter.ticketing.ticket_query import (
     sort_with_tiebreak,
     stored_link,
 )
-from callcenter.ticketing.ticket_rows import audit_rows, ticket_record, ticket_state
+from callcenter.ticketing.ticket_rows import add_note_row, audit_rows, ticket_record, ticket_state
 from callcenter.ticketing.workflow import (
     FINAL_STATUSES,
     OPEN_STATUSES,
@@ -382,16 +382,7 @@ class TicketRepo:
         """A note on the ticket; it bumps the version (the ticket's representation has it)."""
         async with self._store.write_transaction() as session:
             row = await _row(session, ticket_id, None)
-            note = models.TicketNote(
-                ticket_id=ticket_id, at=now, author=author, text=text, internal=internal
-            )
-            session.add(note)
-            await session.flush()
-            session.add(
-                models.TicketAudit(
-                    ticket_id=ticket_id, at=now, actor=author, field="note", new=str(note.id)
-                )
-            )
+            note = await add_note_row(session, ticket_id, author, text, now, internal=internal)
             await _bump(session, row, row.version, {"updated_at": max(now, row.updated_at)})
             return _note(note)
 

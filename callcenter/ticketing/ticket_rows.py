@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from callcenter.ticketing import models
 from callcenter.ticketing.records import Ticket, TicketStatus
 from callcenter.ticketing.workflow import AuditEntry, Kind, Status, TicketState, Tier
@@ -113,3 +115,28 @@ def field_change(
         None if old is None else str(old),
         None if value is None else str(value),
     )
+
+
+async def add_note_row(
+    session: AsyncSession,
+    ticket_id: int,
+    author: str,
+    text: str,
+    now: datetime,
+    *,
+    call_id: str | None = None,
+    internal: bool = False,
+) -> models.TicketNote:
+    """A note on the ticket and its audit entry (naming the note); the caller bumps the
+    ticket's version its own way."""
+    note = models.TicketNote(
+        ticket_id=ticket_id, at=now, author=author, text=text, call_id=call_id, internal=internal
+    )
+    session.add(note)
+    await session.flush()
+    session.add(
+        models.TicketAudit(
+            ticket_id=ticket_id, at=now, actor=author, field="note", new=str(note.id)
+        )
+    )
+    return note
