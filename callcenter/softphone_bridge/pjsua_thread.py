@@ -73,6 +73,9 @@ class _Leg:
     wanted: tuple[Any, ...] | None = None
     playing: tuple[Any, ...] | None = None
     player: Any = None  # the prompt player feeding this leg
+    #: What the leg heard when its level was last sampled: a level read just after the
+    #: source changed may still be the previous source's (music counted as the agent).
+    sampled: tuple[Any, ...] | None = None
     media: dict[str, int] = field(default_factory=dict)
     audio_index: int | None = None  # SDP index of the audio stream, active or held
     #: "sendonly" or "inactive" while the far end holds the leg, else None.
@@ -295,8 +298,10 @@ class PjsuaThread:
             # "Rx" is what the bridge sends to the port: what this party hears. Music on
             # hold (waiting, or held by the agent) is kept apart from the other party.
             key = "heard_level_peak" if leg.playing[0] == "peer" else "music_level_peak"
-            level = int(leg.audio.getRxLevel())
-            leg.media[key] = max(leg.media.get(key, 0), level)
+            if leg.sampled == leg.playing:
+                level = int(leg.audio.getRxLevel())
+                leg.media[key] = max(leg.media.get(key, 0), level)
+            leg.sampled = leg.playing
             if key == "music_level_peak":  # roughly how long it heard music, in ms
                 step = int(LEVEL_SAMPLE_SECONDS * 1000)
                 leg.media["music_ms"] = leg.media.get("music_ms", 0) + step
