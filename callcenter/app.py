@@ -17,7 +17,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    GCCollector,
+    PlatformCollector,
+    ProcessCollector,
+)
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DataError, IntegrityError
 
@@ -43,7 +49,7 @@ from callcenter.calls.events import (
     QueueAnnouncementPlayed,
     TransferChanged,
 )
-from callcenter.calls.recorder import CallRecorder, programming_error
+from callcenter.calls.recorder import CallRecorder, Spool, programming_error
 from callcenter.calls.remote_legs import RemoteLegs
 from callcenter.calls.service import CALLBACK_PROMPT, OVERFLOW_PROMPT, CallPolicy, CallService
 from callcenter.calls.transfer import TransferPolicy
@@ -174,7 +180,17 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
             if recovered:
                 log.warning("closed %d call records left in progress by a previous run", recovered)
 
-        recorder = CallRecorder(permanent=_permanent_write_error)
+        registry = CollectorRegistry()
+        ProcessCollector(registry=registry)
+        PlatformCollector(registry=registry)
+        GCCollector(registry=registry)
+        spooled = Counter(
+            "callcenter_call_record_writes_spooled",
+            "Call-record writes the database refused for their content, kept in the spool file.",
+            registry=registry,
+        )
+        spool = Spool(settings.database.spool_file, spooled.inc)
+        recorder = CallRecorder(permanent=_permanent_write_error, spool=spool)
         acd_store = await _start_acd_store(settings, clock, bus)
         memory = AcdMemory(acd_store, store, recorder, clock)
         acd = acd_store.acd
@@ -197,10 +213,6 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
             if account.sip_uri:
                 endpoints[account.username] = account.sip_uri
 
-        registry = CollectorRegistry()
-        ProcessCollector(registry=registry)
-        PlatformCollector(registry=registry)
-        GCCollector(registry=registry)
         acd_metrics = AcdMetrics(registry, acd, clock, lambda: acd_store.applying_own)
         bus.subscribe(AcdEvent, acd_metrics.on_event)
         bridge_metrics = BridgeMetrics(registry)

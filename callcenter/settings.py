@@ -258,6 +258,8 @@ class DatabaseSettings(_Section):
         "sqlite+aiosqlite:///var/callcenter.db",
         pattern=r"^(sqlite\+aiosqlite|postgresql\+asyncpg)://",
     )
+    #: Call-record writes the database refused for their content are appended here.
+    spool_file: Path = Path("var/spool/call-records.jsonl")
 
 
 class RedisSettings(_Section):

@@ -1,7 +1,9 @@
 """Staffing calculators under /api/v1/staffing: Erlang C and the service-desk plan.
 
 Read-only arithmetic for managers: any authenticated role may ask. The replies are the
-same JSON as `callcenter staffing ... --json`.
+same JSON as `callcenter staffing ... --json`. Every parameter has a bounded range (the
+domain checks it before any work starts), and the search runs in the API's worker thread
+with a deadline, never on the event loop.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Collection
 from aiohttp import web
 
 from callcenter.api.errors import ApiError
+from callcenter.api.worker import WORKER
 from callcenter.metrics.sizing import Client, PhoneService, plan_desk, plan_view
 from callcenter.metrics.staffing import InvalidInput, Workload, required_agents, requirement_view
 
@@ -50,53 +53,59 @@ def add_routes(app: web.Application) -> None:
 async def erlang(request: web.Request) -> web.Response:
     query = _Query(request, ERLANG_PARAMS)
     try:
-        requirement = required_agents(
-            Workload(
-                calls=query.number("calls"),
-                interval_minutes=query.number("interval_minutes"),
-                aht_seconds=query.number("aht"),
-                answer_within_seconds=query.number("answer_within"),
-                target=query.number("target"),
-                shrinkage=query.number("shrinkage", 0.0),
-                max_occupancy=query.optional_number("max_occupancy"),
-            )
+        workload = Workload(
+            calls=query.number("calls"),
+            interval_minutes=query.number("interval_minutes"),
+            aht_seconds=query.number("aht"),
+            answer_within_seconds=query.number("answer_within"),
+            target=query.number("target"),
+            shrinkage=query.number("shrinkage", 0.0),
+            max_occupancy=query.optional_number("max_occupancy"),
         )
+        view = await request.app[WORKER].run(_size, workload)
     except InvalidInput as exc:
         raise _invalid(exc) from None
-    return web.json_response(requirement_view(requirement))
+    return web.json_response(view)
 
 
 async def plan(request: web.Request) -> web.Response:
     query = _Query(request, PLAN_PARAMS)
     client_defaults, service_defaults = Client(pcs=1), PhoneService()
     try:
-        desk = plan_desk(
-            Client(
-                pcs=query.whole("pcs"),
-                printers=query.whole("printers"),
-                peripherals=query.whole("peripherals", client_defaults.peripherals),
-                working_days=query.number("working_days", client_defaults.working_days),
-                service_hours=query.number("service_hours", client_defaults.service_hours),
-                pc_interval_months=query.number(
-                    "pc_interval_months", client_defaults.pc_interval_months
-                ),
-                peripheral_interval_months=query.number(
-                    "peripheral_interval_months", client_defaults.peripheral_interval_months
-                ),
+        client = Client(
+            pcs=query.whole("pcs"),
+            printers=query.whole("printers"),
+            peripherals=query.whole("peripherals", client_defaults.peripherals),
+            working_days=query.number("working_days", client_defaults.working_days),
+            service_hours=query.number("service_hours", client_defaults.service_hours),
+            pc_interval_months=query.number(
+                "pc_interval_months", client_defaults.pc_interval_months
             ),
-            PhoneService(
-                aht_seconds=query.number("aht", service_defaults.aht_seconds),
-                answer_within_seconds=query.number(
-                    "answer_within", service_defaults.answer_within_seconds
-                ),
-                target=query.number("target", service_defaults.target),
-                shrinkage=query.number("shrinkage", service_defaults.shrinkage),
-                max_occupancy=query.optional_number("max_occupancy"),
+            peripheral_interval_months=query.number(
+                "peripheral_interval_months", client_defaults.peripheral_interval_months
             ),
         )
+        service = PhoneService(
+            aht_seconds=query.number("aht", service_defaults.aht_seconds),
+            answer_within_seconds=query.number(
+                "answer_within", service_defaults.answer_within_seconds
+            ),
+            target=query.number("target", service_defaults.target),
+            shrinkage=query.number("shrinkage", service_defaults.shrinkage),
+            max_occupancy=query.optional_number("max_occupancy"),
+        )
+        view = await request.app[WORKER].run(_plan, client, service)
     except InvalidInput as exc:
         raise _invalid(exc) from None
-    return web.json_response(plan_view(desk))
+    return web.json_response(view)
+
+
+def _size(workload: Workload) -> dict[str, object]:
+    return requirement_view(required_agents(workload))
+
+
+def _plan(client: Client, service: PhoneService) -> dict[str, object]:
+    return plan_view(plan_desk(client, service))
 
 
 class _Query:

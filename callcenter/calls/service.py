@@ -670,7 +670,13 @@ class CallService:
                 _utc(call.arrived_at),
             )
 
-        self._recorder.submit(f"arrival of {call.call_id}", write)
+        data = {
+            "call_id": call.call_id,
+            "sip_call_id": sip_call_id,
+            "caller": call.caller,
+            "arrived_at": _utc(call.arrived_at),
+        }
+        self._recorder.submit(f"arrival of {call.call_id}", write, data)
 
     def _on_refused(self, event: m.CallRefused) -> None:
         """A caller turned away for capacity or shutdown is a lost call: keep its record.
@@ -688,7 +694,8 @@ class CallService:
             await store.open_call_record(call_id, event.sip_call_id, caller, None, now)
             await store.update_call_record(call_id, ended_at=now, outcome=CallOutcome.REFUSED)
 
-        self._recorder.submit(f"refusal {call_id}", write)
+        data = {"call_id": call_id, "sip_call_id": event.sip_call_id, "caller": caller}
+        self._recorder.submit(f"refusal {call_id}", write, {**data, "outcome": "refused"})
 
     async def _identify_then_greet(self, call: HotlineCall) -> None:
         """The IVR branches on who calls, so the lookup comes first (bounded in time)."""
@@ -1266,7 +1273,8 @@ class CallService:
         async def attach() -> None:
             await store.attach_call_to_incident(call.call_id, employee_id, now, window)
 
-        self._recorder.submit(f"incident for {call.call_id}", attach)
+        data = {"call_id": call.call_id, "employee_id": employee_id, "at": now}
+        self._recorder.submit(f"incident for {call.call_id}", attach, data)
 
     def _on_overflowed(self, event: acd_ev.CallOverflowed) -> None:
         """A queue limit was hit. To another queue: the caller keeps waiting there. Ticket
@@ -1338,4 +1346,4 @@ class CallService:
         async def write() -> None:
             await store.update_call_record(call_id, **values)  # type: ignore[arg-type]
 
-        self._recorder.submit(f"update of {call_id}", write)
+        self._recorder.submit(f"update of {call_id}", write, {"call_id": call_id, **values})

@@ -17,6 +17,15 @@ from typing import Any, Literal
 
 #: Beyond this the O(N) search gets slow for a request handler, and no desk is this big.
 MAX_TRAFFIC_ERLANGS = 10_000.0
+#: The search walks one agent count a step; it never walks past this. With the traffic
+#: and occupancy bounds below, the largest accepted question needs about 20,300 steps.
+MAX_AGENTS = 25_000
+#: An occupancy cap below this is a typo (0.85 meant, 0.0085 typed): desks cap at 75-90%.
+MIN_OCCUPANCY_CAP = 0.5
+#: Sane ranges of the time parameters, in seconds: a day's interval, a four-hour call.
+MAX_INTERVAL_MINUTES = 24 * 60
+MAX_AHT_SECONDS = 4 * 3600
+MAX_ANSWER_WITHIN_SECONDS = 3600
 #: Rows either side of the chosen agent count in a report's table.
 TABLE_SPREAD = 3
 #: Float noise forgiven before rounding up: 21 / (1 - 0.3) is 30.000000000000004, not 31.
@@ -50,10 +59,15 @@ class Workload:
     def __post_init__(self) -> None:
         require_positive("calls", self.calls)
         require_positive("interval_minutes", self.interval_minutes)
+        require_at_most("interval_minutes", self.interval_minutes, MAX_INTERVAL_MINUTES)
         require_positive("aht_seconds", self.aht_seconds)
+        require_at_most("aht_seconds", self.aht_seconds, MAX_AHT_SECONDS)
         require_finite("answer_within_seconds", self.answer_within_seconds)
         if self.answer_within_seconds < 0:
             raise InvalidInput("answer_within_seconds", "must not be negative")
+        require_at_most(
+            "answer_within_seconds", self.answer_within_seconds, MAX_ANSWER_WITHIN_SECONDS
+        )
         require_finite("target", self.target)
         if not 0 < self.target < 1:
             raise InvalidInput("target", "must be a share strictly between 0 and 1, e.g. 0.8")
@@ -62,8 +76,10 @@ class Workload:
             raise InvalidInput("shrinkage", "must be a share from 0 up to (not including) 1")
         if self.max_occupancy is not None:
             require_finite("max_occupancy", self.max_occupancy)
-            if not 0 < self.max_occupancy <= 1:
-                raise InvalidInput("max_occupancy", "must be a share above 0 and at most 1")
+            if not MIN_OCCUPANCY_CAP <= self.max_occupancy <= 1:
+                raise InvalidInput(
+                    "max_occupancy", f"must be a share from {MIN_OCCUPANCY_CAP} to 1, e.g. 0.85"
+                )
         if self.traffic_erlangs > MAX_TRAFFIC_ERLANGS:
             raise InvalidInput(
                 "calls",
@@ -172,6 +188,8 @@ def required_agents(workload: Workload) -> Requirement:
     # Walk the recurrence once: each count costs one step, not a fresh O(N) pass.
     previous: StaffingLevel | None = None
     for n, blocking in _erlang_b_series(traffic):
+        if n > MAX_AGENTS:
+            raise InvalidInput("calls", f"needs more than {MAX_AGENTS} agents; too big to size")
         level = _level(n, traffic, blocking, workload.aht_seconds, workload.answer_within_seconds)
         if n >= floor and level.service_level >= workload.target:
             # Only the cap can have held back a count whose predecessor met the target.
@@ -200,6 +218,8 @@ def levels(workload: Workload, first: int, last: int) -> list[StaffingLevel]:
     _check_agents(first)
     if last < first:
         raise InvalidInput("last", "must not be below first")
+    if last > MAX_AGENTS + TABLE_SPREAD:
+        raise InvalidInput("last", f"must be at most {MAX_AGENTS + TABLE_SPREAD}")
     traffic = workload.traffic_erlangs
     rows = []
     for n, blocking in _erlang_b_series(traffic):
@@ -305,6 +325,11 @@ def require_positive(name: str, value: float) -> None:
     require_finite(name, value)
     if value <= 0:
         raise InvalidInput(name, "must be positive")
+
+
+def require_at_most(name: str, value: float, most: float) -> None:
+    if value > most:
+        raise InvalidInput(name, f"must be at most {most:g}")
 
 
 def _check_agents(agents: int) -> None:

@@ -15,6 +15,22 @@ _DISPLAY = re.compile(r'^\s*"((?:[^"\\]|\\.)*)"|^\s*([^<"]+?)\s*<')
 _COMPACT = {"f": "from", "t": "to", "i": "call-id"}
 
 
+def lenient(text: str) -> str:
+    """Wire text made storable: invalid UTF-8 and NULs become U+FFFD.
+
+    pjsua2 (SWIG) hands C strings over with each invalid byte as a lone surrogate; no
+    database stores those, nor NUL. A call whose header carries odd bytes is still a call,
+    and its record must be written.
+    """
+    if text.isascii() and "\x00" not in text:
+        return text
+    try:
+        raw = text.encode("utf-8", "surrogateescape")  # the bytes as they came
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "surrogatepass")
+    return raw.decode("utf-8", "replace").replace("\x00", "\ufffd")
+
+
 @dataclass(frozen=True)
 class CallerIdentity:
     user: str  # the user part of the URI: a number for phones and trunks

@@ -44,6 +44,10 @@ POLL_MS = 5
 PLAYER_GRACE_SECONDS = 2.0
 #: How often the level of what each bridged party hears is sampled (one-way audio check).
 LEVEL_SAMPLE_SECONDS = 0.25
+#: How long a source must have fed a leg before the leg's level is counted as that
+#: source's. The bridge's level is the last mixed frame's, and a connection takes effect
+#: on the bridge clock's next tick: five 20 ms frames leave room for a late clock.
+LEVEL_SETTLE_SECONDS = 0.1
 #: How often calls PJSIP ended without telling us are looked for.
 REAP_SECONDS = 1.0
 #: How often each leg's count of received RTP packets is read (the RTP timeout).
@@ -72,10 +76,9 @@ class _Leg:
     #: What the leg should hear: ("prompt", paths, tag, serial) | ("music",) | ("peer", leg_id)
     wanted: tuple[Any, ...] | None = None
     playing: tuple[Any, ...] | None = None
+    #: Monotonic time `playing` started feeding the leg (see LEVEL_SETTLE_SECONDS).
+    playing_since: float = 0.0
     player: Any = None  # the prompt player feeding this leg
-    #: What the leg heard when its level was last sampled: a level read just after the
-    #: source changed may still be the previous source's (music counted as the agent).
-    sampled: tuple[Any, ...] | None = None
     media: dict[str, int] = field(default_factory=dict)
     audio_index: int | None = None  # SDP index of the audio stream, active or held
     #: "sendonly" or "inactive" while the far end holds the leg, else None.
@@ -131,7 +134,8 @@ class _Call(pj.Call):  # type: ignore[misc]
         # Once per key press, for RFC 4733 telephone-events and SIP INFO alike.
         method = "sip_info" if prm.method == pj.PJSUA_DTMF_METHOD_SIP_INFO else "rfc4733"
         if self.leg_id is not None:
-            self.owner._emit(m.DtmfReceived(self.leg_id, str(prm.digit), method))
+            digit = identity.lenient(str(prm.digit))
+            self.owner._emit(m.DtmfReceived(self.leg_id, digit, method))
 
     @_guarded
     def onCallTransferStatus(self, prm: Any) -> None:
@@ -292,17 +296,11 @@ class PjsuaThread:
         A bridged leg whose peak stays 0 heard nothing: one-way audio, visible in the
         call record instead of only in a complaint.
         """
+        now = time.monotonic()
         for leg in self._legs.values():
-            if leg.audio is None or leg.playing is None or leg.playing[0] not in ("peer", "music"):
-                continue
-            # "Rx" is what the bridge sends to the port: what this party hears. Music on
-            # hold (waiting, or held by the agent) is kept apart from the other party.
-            key = "heard_level_peak" if leg.playing[0] == "peer" else "music_level_peak"
-            if leg.sampled == leg.playing:
-                level = int(leg.audio.getRxLevel())
-                leg.media[key] = max(leg.media.get(key, 0), level)
-            leg.sampled = leg.playing
-            if key == "music_level_peak":  # roughly how long it heard music, in ms
+            self._read_level(leg, now)
+            if leg.audio is not None and leg.playing is not None and leg.playing[0] == "music":
+                # Roughly how long it heard music, in ms.
                 step = int(LEVEL_SAMPLE_SECONDS * 1000)
                 leg.media["music_ms"] = leg.media.get("music_ms", 0) + step
         for monitor in self._monitors.values():
@@ -314,6 +312,22 @@ class PjsuaThread:
                 level = int(supervisor.audio.getRxLevel())
                 peak = max(supervisor.media.get("heard_level_peak", 0), level)
                 supervisor.media["heard_level_peak"] = peak
+
+    def _read_level(self, leg: _Leg, now: float) -> None:
+        """Count the leg's level for the source feeding it, once that source has fed it
+        for LEVEL_SETTLE_SECONDS: a reading taken sooner may still be the previous
+        source's frame (music on hold counted as a silent agent, or the other way)."""
+        playing = leg.playing
+        if leg.audio is None or playing is None or playing[0] not in ("peer", "music"):
+            return
+        if now - leg.playing_since < LEVEL_SETTLE_SECONDS:
+            return
+        # "Rx" is what the bridge sends to the port: what this party hears. Music on
+        # hold (waiting, or held by the agent) is kept apart from the other party.
+        key = "heard_level_peak" if playing[0] == "peer" else "music_level_peak"
+        with contextlib.suppress(pj.Error):  # the port may have left with its call
+            level = int(leg.audio.getRxLevel())
+            leg.media[key] = max(leg.media.get(key, 0), level)
 
     def _init_library(self) -> None:
         s = self._settings
@@ -396,7 +410,7 @@ class PjsuaThread:
         self._calls.append(call)
         rdata = prm.rdata
         source = identity.source_host(rdata.srcAddress)
-        message = rdata.wholeMsg
+        message = identity.lenient(rdata.wholeMsg)  # every text of the call comes from here
         refusal = self._refusal(source, message)
         headers: dict[str, str] = {}
         if refusal is None:
@@ -730,9 +744,12 @@ class PjsuaThread:
             if peer is None or peer.audio is None:
                 return  # connected when the peer's media comes up
             peer.audio.startTransmit(leg.audio)
-        leg.playing = wanted
+        leg.playing, leg.playing_since = wanted, time.monotonic()
 
     def _silence(self, leg: _Leg) -> None:
+        # The last frame mixed before the source goes is still that source's: a short
+        # hold has at least this reading of its music.
+        self._read_level(leg, time.monotonic())
         playing, leg.playing = leg.playing, None
         if playing is None or leg.audio is None:
             return
@@ -850,7 +867,7 @@ class PjsuaThread:
             self._emit(m.ReferSucceeded(call.leg_id, code))
         elif code >= 300 or final:
             prm.cont = False
-            self._emit(m.ReferFailed(call.leg_id, code, str(prm.reason)))
+            self._emit(m.ReferFailed(call.leg_id, code, identity.lenient(str(prm.reason))))
 
     def _check_rtp(self, now: float) -> None:
         """Hang up answered legs whose RTP stopped: a peer that vanished without BYE would
@@ -910,7 +927,7 @@ class PjsuaThread:
             leg.answered = True
             self._emit(m.LegAnswered(leg.leg_id))
         if info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
-            self._forget(call, int(info.lastStatusCode), str(info.lastReason))
+            self._forget(call, int(info.lastStatusCode), identity.lenient(str(info.lastReason)))
 
     def _forget(self, call: _Call, status_code: int, reason: str) -> None:
         """PJSIP is done with the call: release our references and report the leg's end."""

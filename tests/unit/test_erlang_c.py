@@ -11,7 +11,9 @@ from fractions import Fraction
 import pytest
 
 from callcenter.metrics.staffing import (
+    MAX_AGENTS,
     MAX_TRAFFIC_ERLANGS,
+    MIN_OCCUPANCY_CAP,
     InvalidInput,
     Workload,
     average_speed_of_answer,
@@ -278,6 +280,11 @@ def test_requirement_view_is_strict_json_with_the_chosen_count() -> None:
         ({"shrinkage": 1}, "shrinkage"),
         ({"max_occupancy": 0}, "max_occupancy"),
         ({"max_occupancy": 1.2}, "max_occupancy"),
+        ({"max_occupancy": 1e-12}, "max_occupancy"),  # froze the loop once (#14)
+        ({"max_occupancy": 0.49}, "max_occupancy"),
+        ({"interval_minutes": 24 * 60 + 1}, "interval_minutes"),
+        ({"aht_seconds": 4 * 3600 + 1}, "aht_seconds"),
+        ({"answer_within_seconds": 3601}, "answer_within_seconds"),
         ({"calls": MAX_TRAFFIC_ERLANGS * 10 + 1}, "calls"),
     ],
 )
@@ -304,3 +311,19 @@ def test_traffic_must_be_a_sane_number(traffic: float) -> None:
 def test_scheduled_agents_rejects_full_shrinkage() -> None:
     with pytest.raises(InvalidInput, match=r"^shrinkage: "):
         scheduled_agents(5, 1.0)
+
+
+def test_the_largest_accepted_question_is_answered_within_the_step_cap() -> None:
+    """Every bound at its worst: the most traffic, the loosest occupancy cap allowed."""
+    worst = Workload(
+        calls=MAX_TRAFFIC_ERLANGS * 4,
+        interval_minutes=60,
+        aht_seconds=900,
+        answer_within_seconds=0,
+        target=0.99,
+        max_occupancy=MIN_OCCUPANCY_CAP,
+    )
+    requirement = required_agents(worst)
+    assert requirement.agents == 20_000  # 10,000 Erlangs at most 50% busy
+    assert requirement.agents <= MAX_AGENTS
+    assert requirement.limited_by == "max_occupancy"

@@ -3,9 +3,11 @@ from __future__ import annotations
 import pytest
 
 from callcenter.softphone_bridge.identity import (
+    CallerIdentity,
     caller_identity,
     display_name,
     headers,
+    lenient,
     request_user,
     source_host,
     uri_user,
@@ -81,3 +83,29 @@ def test_request_user() -> None:
 )
 def test_source_host(address: str, host: str) -> None:
     assert source_host(address) == host
+
+
+@pytest.mark.parametrize(
+    ("wire", "stored"),
+    [
+        ("plain ascii", "plain ascii"),
+        ("Zhang San 张三", "Zhang San 张三"),  # valid UTF-8 is kept as it is
+        (b"Caller \xff\xfe".decode("utf-8", "surrogateescape"), "Caller \ufffd\ufffd"),
+        (b"+86\xc3\x281001".decode("utf-8", "surrogateescape"), "+86\ufffd(1001"),
+        ("nul\x00inside", "nul\ufffdinside"),
+        ("lone \ud800 surrogate", "lone \ufffd\ufffd\ufffd surrogate"),
+    ],
+)
+def test_wire_text_is_made_storable(wire: str, stored: str) -> None:
+    assert lenient(wire) == stored
+    lenient(wire).encode("utf-8")  # what a database driver does with it
+
+
+def test_an_invite_with_odd_bytes_still_names_its_caller() -> None:
+    raw = (
+        b"INVITE sip:hotline@127.0.0.1 SIP/2.0\r\n"
+        b'P-Asserted-Identity: "Caller \xff" <sip:+86208888\xfe1001@127.0.0.1>\r\n'
+        b"From: <sip:1@127.0.0.1>;tag=1\r\n\r\n"
+    )
+    found = caller_identity(lenient(raw.decode("utf-8", "surrogateescape")))
+    assert found == CallerIdentity("+86208888\ufffd1001", "Caller \ufffd", "p-asserted-identity")
