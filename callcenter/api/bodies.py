@@ -148,13 +148,6 @@ def int_param(request: web.Request, name: str, default: int, minimum: int, maxim
     return int(raw)
 
 
-def required_param(request: web.Request, name: str) -> str:
-    value = request.query.get(name, "")
-    if not value:
-        raise ApiError(400, "invalid_query", f"{name}: required", field=name)
-    return value
-
-
 def id_param(request: web.Request, name: str) -> int:
     """A numeric id from the path; non-numeric is a bad request, not a missing resource."""
     raw = request.match_info[name]

@@ -17,12 +17,6 @@ MINUTES_A_DAY = 24 * 60
 
 
 @dataclass(frozen=True)
-class Holiday:
-    day: dt.date
-    name: str
-
-
-@dataclass(frozen=True)
 class BusinessHours:
     """Open intervals per weekday (0 = Monday) in minutes since local midnight, [start, end)."""
 

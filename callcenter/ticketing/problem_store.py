@@ -202,30 +202,6 @@ class SqlProblems:
             found = await _known_errors(session, [fact])
             return [known for known in found if known.problem_id != ticket_id]
 
-    async def known_errors_for_employee(self, employee_id: int) -> list[KnownError]:
-        """Known errors on the employee's devices (item, model) and on the categories of
-        their open tickets: what the screen pop shows before the agent says a word."""
-        async with self._store._read() as session:
-            facts = [
-                IncidentFact(0, _UNTIMED, tag, model, None)
-                for tag, model in await session.execute(
-                    select(models.Device.asset_tag, models.Device.model).where(
-                        models.Device.owner_employee_id == employee_id
-                    )
-                )
-            ]
-            facts += [
-                IncidentFact(0, _UNTIMED, None, None, category)
-                for category in await session.scalars(
-                    select(models.Ticket.category).where(
-                        models.Ticket.employee_id == employee_id,
-                        models.Ticket.status.not_in([*_FINAL, Status.RESOLVED.value]),
-                        models.Ticket.category.is_not(None),
-                    )
-                )
-            ]
-            return await _known_errors(session, facts)
-
 
 async def _incident_facts(session: AsyncSession, oldest: datetime) -> list[IncidentFact]:
     """Incidents created since `oldest` (not cancelled), each with its problem if linked."""

@@ -560,13 +560,6 @@ class TicketRepo:
             await self._store.follow_ticket_status(dup_id, old, new, now)
         return result
 
-    async def current_version(self, ticket_id: int) -> int | None:
-        async with self._store._read() as session:
-            version: int | None = await session.scalar(
-                select(models.Ticket.version).where(models.Ticket.id == ticket_id)
-            )
-            return version
-
 
 # -- helpers ---------------------------------------------------------------------------
 
