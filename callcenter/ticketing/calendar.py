@@ -292,3 +292,16 @@ def _aware(t: datetime) -> datetime:
     if t.tzinfo is None or t.utcoffset() is None:
         raise CalendarError(f"naive datetime {t.isoformat()}: instants must be aware")
     return t.astimezone(UTC)
+
+
+def calendar_data(calendar: BusinessCalendar) -> dict[str, Any]:
+    """The calendar in `BusinessCalendar.from_data` form, as a clock row keeps it."""
+    return {
+        "name": calendar.name,
+        "timezone": calendar.zone.key,
+        "hours": {
+            WEEKDAYS[day]: [str(interval) for interval in spans]
+            for day, spans in sorted(calendar.hours.items())
+        },
+        "holidays": sorted(day.isoformat() for day in calendar.holidays),
+    }

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callcenter.ticketing import models
+from callcenter.ticketing.calendar import calendar_data
 from callcenter.ticketing.org_sla import (
     OrgSla,
     check_calendar,
@@ -84,8 +85,6 @@ async def set_org_service(
     """
     check_policy(policy, store.sla.policies)
     if calendar is not None:
-        from callcenter.ticketing.store import calendar_data
-
         calendar = calendar_data(check_calendar(calendar))
     async with store.write_transaction() as session:
         org = await session.scalar(
@@ -111,8 +110,6 @@ async def set_org_service(
 async def _org_service(
     store: SqlTicketStore, session: AsyncSession, organisation_id: int
 ) -> OrgService | None:
-    from callcenter.ticketing.store import calendar_data
-
     found = (
         await session.execute(
             select(models.Organisation, models.OrgService)

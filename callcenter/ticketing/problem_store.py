@@ -22,6 +22,7 @@ from callcenter.ticketing.problems import (
     DEFAULT_WINDOW,
     Dimension,
     IncidentFact,
+    KnownError,
     ProblemProposal,
     incident_keys,
     plan_scan,
@@ -62,17 +63,6 @@ class Problem:
     workaround: str | None
     known_error_at: datetime | None
     known_error_by: str | None
-
-
-@dataclass(frozen=True)
-class KnownError:
-    """A workaround an agent should see for an incident on the same item, model or category."""
-
-    problem_id: int
-    dimension: Dimension
-    key: str
-    subject: str
-    workaround: str
 
 
 class SqlProblems:

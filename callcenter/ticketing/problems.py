@@ -265,3 +265,14 @@ def _check(fact: ResolutionFact) -> None:
             f"ticket {fact.ticket_id}: {fact.contacts} contacts with "
             f"{fact.onsite_visits} on-site visits is impossible"
         )
+
+
+@dataclass(frozen=True)
+class KnownError:
+    """A workaround an agent should see for an incident on the same item, model or category."""
+
+    problem_id: int
+    dimension: Dimension
+    key: str
+    subject: str
+    workaround: str

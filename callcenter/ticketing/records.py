@@ -10,12 +10,10 @@ import enum
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
+from callcenter.ticketing.screen_pop import ScreenPopData
 from callcenter.ticketing.workflow import OPEN_STATUSES, Status
-
-if TYPE_CHECKING:
-    from callcenter.ticketing.screen_pop_query import ScreenPopData
 
 
 class CallOutcome(enum.StrEnum):

@@ -12,8 +12,7 @@ that mention it (`ticket_phone`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, bindparam, func, or_, select
@@ -21,8 +20,21 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from callcenter.ticketing import models
 from callcenter.ticketing.knowledge import TargetKind
-from callcenter.ticketing.problem_store import KnownError
-from callcenter.ticketing.problems import Dimension, IncidentFact, incident_keys, problem_key
+from callcenter.ticketing.problems import (
+    Dimension,
+    IncidentFact,
+    KnownError,
+    incident_keys,
+    problem_key,
+)
+from callcenter.ticketing.screen_pop import (
+    MaybeTicket,
+    PopArticle,
+    PopDevice,
+    PopEmployee,
+    PopTicket,
+    ScreenPopData,
+)
 from callcenter.ticketing.workflow import FINAL_STATUSES, OPEN_STATUSES
 
 #: Employees listed for a shared number (`matches` still says how many there are).
@@ -37,73 +49,6 @@ MAYBE_TICKETS = 10
 _OPEN = sorted(status.value for status in OPEN_STATUSES)
 _FINAL = sorted(status.value for status in FINAL_STATUSES)
 _UNTIMED = datetime.min
-
-
-@dataclass(frozen=True)
-class PopEmployee:
-    id: int
-    username: str
-    name: str
-    department: str | None
-    organisation: str
-    vip: bool
-
-
-@dataclass(frozen=True)
-class PopDevice:
-    asset_tag: str
-    name: str
-    type: str
-    model: str | None
-    vendor: str | None
-    warranty_end: date | None
-
-
-@dataclass(frozen=True)
-class PopTicket:
-    id: int
-    kind: str
-    status: str
-    priority: int
-    subject: str
-    device_id: int | None
-    created_at: datetime
-    updated_at: datetime
-    category: str | None
-
-
-@dataclass(frozen=True)
-class PopArticle:
-    id: int
-    title: str
-    category: str
-    use_count: int
-    reason: str
-
-
-@dataclass(frozen=True)
-class MaybeTicket:
-    """A ticket whose text mentions the number: perhaps the caller, perhaps not."""
-
-    ticket_id: int
-    subject: str
-    employee: PopEmployee | None
-    number_as_written: str
-
-
-@dataclass(frozen=True)
-class ScreenPopData:
-    #: How many employees have the number (all of them, not only `candidates`).
-    matches: int
-    candidates: list[PopEmployee]
-    #: The caller when exactly one employee has the number, or the one asked for.
-    employee: PopEmployee | None
-    devices: list[PopDevice]
-    open_tickets: list[PopTicket]
-    recent_closed_tickets: list[PopTicket]
-    kb_suggestions: list[PopArticle]
-    known_errors: list[KnownError]
-    maybe: list[MaybeTicket]
 
 
 _E, _D, _T = models.Employee, models.Device, models.Ticket

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequen
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Select, delete, event, exists, select, true, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import joinedload, selectinload
 
 from callcenter.ticketing import models
-from callcenter.ticketing.calendar import WEEKDAYS, BusinessCalendar
+from callcenter.ticketing.calendar import BusinessCalendar, calendar_data
 from callcenter.ticketing.knowledge import count_use
 from callcenter.ticketing.org_sla import choose_calendar
 from callcenter.ticketing.org_store import organisation_sla
@@ -48,6 +48,8 @@ from callcenter.ticketing.records import (
     TicketStatus,
 )
 from callcenter.ticketing.rules import IncidentCandidate, incident_to_attach
+from callcenter.ticketing.screen_pop import ScreenPopData
+from callcenter.ticketing.screen_pop_query import read_screen_pop
 from callcenter.ticketing.sla import (
     DEFAULT_PAUSE_STATUSES,
     PREMIUM,
@@ -82,9 +84,6 @@ from callcenter.ticketing.workflow import (
 )
 from callcenter.ticketing.workflow import Kind as WorkflowKind
 from callcenter.ticketing.workflow import Role as WorkflowRole
-
-if TYPE_CHECKING:  # imported when called: it builds on problem_store, which imports this
-    from callcenter.ticketing.screen_pop_query import ScreenPopData
 
 #: Who the audit trail names for what the call flow does by itself.
 SYSTEM_ACTOR = Actor("system", WorkflowRole.SYSTEM)
@@ -229,8 +228,6 @@ class SqlTicketStore:
     ) -> ScreenPopData:
         """Everything the console shows for a caller, in one read transaction
         (ticketing/screen_pop_query.py); `username`: that employee (LookupError if none)."""
-        from callcenter.ticketing.screen_pop_query import read_screen_pop
-
         number = normalise(caller, self._region)
         # A bare connection: the ORM session's bookkeeping costs more than these reads.
         async with self._engine.connect() as connection, connection.begin():
@@ -977,19 +974,6 @@ def open_store(url: str, default_region: str, sla: SlaSetup | None = None) -> Sq
     Connects lazily: an unreachable database shows on the first call, not here.
     """
     return SqlTicketStore.open(url, default_region, sla)
-
-
-def calendar_data(calendar: BusinessCalendar) -> dict[str, Any]:
-    """The calendar in `BusinessCalendar.from_data` form, as a clock row keeps it."""
-    return {
-        "name": calendar.name,
-        "timezone": calendar.zone.key,
-        "hours": {
-            WEEKDAYS[day]: [str(interval) for interval in spans]
-            for day, spans in sorted(calendar.hours.items())
-        },
-        "holidays": sorted(day.isoformat() for day in calendar.holidays),
-    }
 
 
 # -- queries and row conversion ----------------------------------------------------------

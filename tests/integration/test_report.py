@@ -13,10 +13,10 @@ import pytest
 
 from callcenter import cli
 from callcenter.ticketing import models
-from callcenter.ticketing.calendar import BusinessCalendar
+from callcenter.ticketing.calendar import BusinessCalendar, calendar_data
 from callcenter.ticketing.migrate import upgrade
 from callcenter.ticketing.report_render import CHARTS, CSV_FILES, HTML
-from callcenter.ticketing.store import SqlTicketStore, calendar_data, open_store
+from callcenter.ticketing.store import SqlTicketStore, open_store
 
 ORG = "Acme <&> Co"
 ALWAYS = calendar_data(BusinessCalendar.always_open())

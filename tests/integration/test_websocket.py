@@ -47,7 +47,7 @@ from callcenter.ticketing.complaints import ComplaintEscalated, ComplaintLimits
 from callcenter.ticketing.knowledge import SqlKnowledgeBase
 from callcenter.ticketing.org_store import set_org_service
 from callcenter.ticketing.records import Role, TicketStore
-from callcenter.ticketing.screen_pop_query import ScreenPopData
+from callcenter.ticketing.screen_pop import ScreenPopData
 from callcenter.ticketing.service_monitor import ComplaintMonitor
 from callcenter.ticketing.sla import ClockKind
 from callcenter.ticketing.sla_monitor import LiveSlaMonitor, SlaBreached, SlaWarning

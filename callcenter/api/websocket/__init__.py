@@ -10,9 +10,9 @@ from callcenter.api.websocket.control import (
     TransferTarget,
     WrapUpForm,
 )
-from callcenter.api.websocket.hub import Hub, WebSocketConfig
+from callcenter.api.websocket.hub import HUB, Hub, WebSocketConfig
 from callcenter.api.websocket.protocol import PROTOCOL_VERSION, Close
-from callcenter.api.websocket.routes import HUB, add_routes, agent_socket, supervisor_socket
+from callcenter.api.websocket.routes import add_routes, agent_socket, supervisor_socket
 
 __all__ = [
     "HUB",

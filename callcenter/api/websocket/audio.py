@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING
 
 from aiohttp import WSMsgType, web
 
+from callcenter.api.websocket.hub import HUB
 from callcenter.api.websocket.protocol import Close, Role, error
-from callcenter.api.websocket.routes import HUB
 from callcenter.api.websocket.session import open_socket
 from callcenter.softphone_bridge.audio_pipe import (
     FRAME_BYTES,

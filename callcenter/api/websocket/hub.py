@@ -817,3 +817,7 @@ class Hub:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
+
+
+#: Where the application keeps its hub (the sockets' handlers look it up per request).
+HUB = web.AppKey("websocket_hub", Hub)

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from callcenter.api.websocket.hub import Hub
+from callcenter.api.websocket import audio
+from callcenter.api.websocket.hub import HUB, Hub
 from callcenter.api.websocket.protocol import Close, Role
 from callcenter.api.websocket.session import Session, open_socket
-
-HUB = web.AppKey("websocket_hub", Hub)
 
 AGENT_PATH = "/ws/agent"
 SUPERVISOR_PATH = "/ws/supervisor"
@@ -26,9 +25,6 @@ def add_routes(app: web.Application, hub: Hub) -> None:
     app[HUB] = hub
     app.router.add_get(AGENT_PATH, agent_socket, allow_head=False)
     app.router.add_get(SUPERVISOR_PATH, supervisor_socket, allow_head=False)
-    # Imported here: the audio socket module builds on this one (HUB).
-    from callcenter.api.websocket import audio
-
     app.router.add_get(audio.AUDIO_PATH, audio.audio_socket, allow_head=False)
     app.on_shutdown.append(audio.close_all)
     app.cleanup_ctx.append(hub.running)

@@ -12,16 +12,10 @@ from typing import Any
 
 from callcenter.api.views import iso
 from callcenter.ticketing.knowledge import SqlKnowledgeBase
-from callcenter.ticketing.problem_store import KnownError
+from callcenter.ticketing.problems import KnownError
 from callcenter.ticketing.records import Device, TicketStore
-from callcenter.ticketing.screen_pop_query import (
-    KB_SUGGESTIONS,
-    RECENT_CLOSED,
-    PopDevice,
-    PopEmployee,
-    PopTicket,
-    ScreenPopData,
-)
+from callcenter.ticketing.screen_pop import PopDevice, PopEmployee, PopTicket, ScreenPopData
+from callcenter.ticketing.screen_pop_query import KB_SUGGESTIONS, RECENT_CLOSED
 
 __all__ = ["KB_SUGGESTIONS", "RECENT_CLOSED", "lookup", "pop_view"]
 

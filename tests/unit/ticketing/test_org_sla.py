@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from callcenter.ticketing.calendar import BusinessCalendar
+from callcenter.ticketing.calendar import BusinessCalendar, calendar_data
 from callcenter.ticketing.org_sla import (
     MAX_HOLIDAYS,
     OrgSla,
@@ -18,7 +18,7 @@ from callcenter.ticketing.org_sla import (
     choose_policy,
 )
 from callcenter.ticketing.sla import PREMIUM, STANDARD
-from callcenter.ticketing.store import BUILTIN_SLA_POLICIES, calendar_data
+from callcenter.ticketing.store import BUILTIN_SLA_POLICIES
 
 DEFAULT = BusinessCalendar.standard("Asia/Shanghai", name="office")
 BERLIN_DATA = {
