@@ -43,14 +43,14 @@ import asyncpg
 
 from benchmarks.ws_bench import spread
 from callcenter.api.websocket import screen_pop
-from callcenter.ticketing.knowledge import SqlKnowledgeBase
-from callcenter.ticketing.migrate import upgrade
-from callcenter.ticketing.phone import normalise
-from callcenter.ticketing.report import Month, compute
-from callcenter.ticketing.report_query import gather
-from callcenter.ticketing.report_render import write
-from callcenter.ticketing.store import SqlTicketStore, open_store
-from callcenter.ticketing.workflow import OPEN_STATUSES
+from callcenter.db.migrate import upgrade
+from callcenter.directory.phone import normalise
+from callcenter.knowledge.store import SqlKnowledgeBase
+from callcenter.reports.model import Month, compute
+from callcenter.reports.render import write
+from callcenter.reports.store import gather
+from callcenter.tickets.store import SqlTicketStore, open_store
+from callcenter.tickets.workflow import OPEN_STATUSES
 
 SERVER = os.environ.get("CALLCENTER_BENCH_POSTGRES", "postgres@127.0.0.1:5432")
 EMPLOYEES = 100_000

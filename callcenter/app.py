@@ -54,12 +54,15 @@ from callcenter.calls.remote_legs import RemoteLegs
 from callcenter.calls.service import CALLBACK_PROMPT, OVERFLOW_PROMPT, CallPolicy, CallService
 from callcenter.calls.transfer import TransferPolicy
 from callcenter.clock import SystemClock
+from callcenter.complaints.model import ComplaintEscalated, ComplaintLimits
 from callcenter.console import PEER_AUDIO
+from callcenter.db.migrate import pending_revision
 from callcenter.events import EventBus
 from callcenter.ivr.announcements import announcement_prompts
 from callcenter.ivr.events import IvrFinished
 from callcenter.ivr.flowfile import IvrConfigError, load_flows
 from callcenter.ivr.prompts import PromptError, PromptLibrary
+from callcenter.knowledge.store import SqlKnowledgeBase
 from callcenter.metrics.acd_metrics import AcdMetrics
 from callcenter.metrics.announcement_metrics import AnnouncementMetrics
 from callcenter.metrics.bridge_metrics import BridgeMetrics
@@ -68,20 +71,17 @@ from callcenter.metrics.ticket_metrics import TicketMetrics
 from callcenter.settings import Settings
 from callcenter.softphone_bridge import messages as m
 from callcenter.softphone_bridge.bridge import SipBridge
-from callcenter.ticketing.complaints import ComplaintEscalated, ComplaintLimits
-from callcenter.ticketing.knowledge import SqlKnowledgeBase
-from callcenter.ticketing.migrate import pending_revision
-from callcenter.ticketing.priority import PriorityMatrix
-from callcenter.ticketing.records import CallOutcome, Role
-from callcenter.ticketing.service_monitor import AutoCloser, ComplaintMonitor, ProblemScanner
-from callcenter.ticketing.sla_monitor import (
+from callcenter.tickets.priority import PriorityMatrix
+from callcenter.tickets.records import CallOutcome, Role
+from callcenter.tickets.service_monitor import AutoCloser, ComplaintMonitor, ProblemScanner
+from callcenter.tickets.sla_monitor import (
     LiveSlaMonitor,
     SlaBreached,
     SlaEvent,
     SlaWarning,
     sla_setup,
 )
-from callcenter.ticketing.store import SqlTicketStore, open_store
+from callcenter.tickets.store import SqlTicketStore, open_store
 
 log = logging.getLogger(__name__)
 

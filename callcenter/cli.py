@@ -13,11 +13,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from callcenter.cmdb import import_cli, naming_cli
 from callcenter.ivr import cli as ivr_cli
-from callcenter.metrics import staffing_cli
+from callcenter.planning import cli as staffing_cli
+from callcenter.reports import cli as report_cli
 from callcenter.settings import ConfigError, Settings, load_settings
 from callcenter.simulator import cli as simulator_cli
-from callcenter.ticketing import import_cli, naming_cli, report_cli
 
 EXIT_CONFIG = 2
 
@@ -86,7 +87,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         if args.command == "serve":
             return asyncio.run(serve(settings))
         if args.command == "db":
-            from callcenter.ticketing.migrate import upgrade
+            from callcenter.db.migrate import upgrade
 
             asyncio.run(upgrade(settings.database.url, settings.ticketing.default_region))
             print("database is at the newest schema")
@@ -113,8 +114,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _load_demo(settings: Settings) -> int:
-    from callcenter.ticketing.demo import load_demo, load_demo_repair
-    from callcenter.ticketing.store import open_store
+    from callcenter.demo import load_demo, load_demo_repair
+    from callcenter.tickets.store import open_store
 
     store = open_store(settings.database.url, settings.ticketing.default_region)
     try:

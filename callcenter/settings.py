@@ -40,9 +40,7 @@ from callcenter.acd.model import (
     Strategy,
 )
 from callcenter.acd.service_level import ServiceLevelFormula
-from callcenter.ivr.announcements import QueueAnnouncements
-from callcenter.softphone_bridge.digest import TrunkCredentials, ha1
-from callcenter.ticketing.naming import (
+from callcenter.cmdb.naming import (
     ASSET_PATTERN,
     DEFAULT_DEVICE_TYPES,
     DEVICE_PATTERN,
@@ -52,8 +50,10 @@ from callcenter.ticketing.naming import (
     NamingStandard,
     check_pattern,
 )
-from callcenter.ticketing.priority import DEFAULT_MATRIX, PriorityError, PriorityMatrix
-from callcenter.ticketing.sla import SlaError, parse_duration
+from callcenter.ivr.announcements import QueueAnnouncements
+from callcenter.softphone_bridge.digest import TrunkCredentials, ha1
+from callcenter.tickets.priority import DEFAULT_MATRIX, PriorityError, PriorityMatrix
+from callcenter.tickets.sla import SlaError, parse_duration
 
 ENV_PREFIX = "CALLCENTER_"
 #: Variables with the prefix that are not settings.
@@ -411,7 +411,7 @@ Code = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{0,15}$")]
 
 
 class NamingSettings(_Section):
-    """The client's naming standard (ticketing/naming.py): regexes with named groups,
+    """The client's naming standard (callcenter/cmdb/naming.py): regexes with named groups,
     device type codes, and optionally the known departments. Defaults: MISSION.md's."""
 
     asset_pattern: str = ASSET_PATTERN
@@ -452,7 +452,7 @@ class NamingSettings(_Section):
 class TicketingSettings(_Section):
     attach_window_hours: float = Field(8.0, ge=0)
     default_region: str = Field("CN", pattern=r"^[A-Z]{2}$")
-    #: SLA policy of organisations that name none: a built-in one of `ticketing/sla.py`.
+    #: SLA policy of organisations that name none: a built-in one of `callcenter/tickets/sla.py`.
     sla_policy: Literal["standard", "premium"] = "standard"
     #: A clock warns once this fraction of its target has elapsed (0.8: at 80 %).
     sla_warn_fraction: float = Field(0.8, gt=0, lt=1)

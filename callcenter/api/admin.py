@@ -21,7 +21,7 @@ from callcenter.api.bodies import MembershipBody, MembershipsBody, SkillsBody, p
 from callcenter.api.deps import DEPS, ApiDeps
 from callcenter.api.errors import ApiError
 from callcenter.api.views import agent_admin_view, queue_member_view
-from callcenter.ticketing.records import AgentAccount, QueueMembership, Role
+from callcenter.tickets.records import AgentAccount, QueueMembership, Role
 
 #: One change at a time in this process, from its database write to its command: the
 #: ACD then applies the changes in the order the database took them.

@@ -17,7 +17,7 @@ from callcenter.api.deps import DEPS, DUMMY_PASSWORD_HASH, PRINCIPAL
 from callcenter.api.errors import ApiError
 from callcenter.auth.passwords import verify_password
 from callcenter.auth.tokens import Principal
-from callcenter.ticketing.records import Role
+from callcenter.tickets.records import Role
 
 #: Unmatched paths under this prefix still need a token, so probing reveals no routes.
 PROTECTED_PREFIX = "/api/"

@@ -16,7 +16,7 @@ from pydantic import (
 )
 
 from callcenter.api.errors import ApiError
-from callcenter.ticketing.records import DEFAULT_LEVEL, MAX_LEVEL, MAX_PENALTY, MIN_LEVEL
+from callcenter.tickets.records import DEFAULT_LEVEL, MAX_LEVEL, MAX_PENALTY, MIN_LEVEL
 
 M = TypeVar("M", bound=BaseModel)
 

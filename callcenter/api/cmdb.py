@@ -22,7 +22,8 @@ from callcenter.api.bodies import id_param, int_param, parse_body
 from callcenter.api.deps import MAX_ID, now_of, sql_store
 from callcenter.api.errors import ApiError, problem_details
 from callcenter.api.views import iso
-from callcenter.ticketing.cmdb import (
+from callcenter.cmdb.maintenance import DueItem, MaintenanceKind, Plan, PlanError
+from callcenter.cmdb.model import (
     ItemCategory,
     ItemStatus,
     Relation,
@@ -30,7 +31,15 @@ from callcenter.ticketing.cmdb import (
     RelationKind,
     in_warranty,
 )
-from callcenter.ticketing.cmdb_store import (
+from callcenter.cmdb.naming import NamingPolicy, item_naming_errors
+from callcenter.cmdb.repair import (
+    RepairAction,
+    RepairError,
+    RepairTask,
+    Step,
+    allowed_actions,
+)
+from callcenter.cmdb.store import (
     Invalid,
     Item,
     ItemFilter,
@@ -38,15 +47,6 @@ from callcenter.ticketing.cmdb_store import (
     NotFound,
     SqlCmdb,
     StoredRelation,
-)
-from callcenter.ticketing.maintenance import DueItem, MaintenanceKind, Plan, PlanError
-from callcenter.ticketing.naming import NamingPolicy, item_naming_errors
-from callcenter.ticketing.repair import (
-    RepairAction,
-    RepairError,
-    RepairTask,
-    Step,
-    allowed_actions,
 )
 
 #: The deployment's naming standard (`ticketing.naming`); absent: the default, enforced.

@@ -2,7 +2,7 @@
 organisation, optionally about a ticket; it goes to the organisation's account manager.
 
 Escalation past the acknowledge and resolve limits is the complaint monitor's
-(`ticketing/service_monitor.py`); moving a complaint on is the generic ticket API's.
+(`callcenter/tickets/service_monitor.py`); moving a complaint on is the generic ticket API's.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from callcenter.api.bodies import int_param, parse_body
 from callcenter.api.deps import MAX_ID, now_of, sql_store
 from callcenter.api.errors import ApiError, problem_details
 from callcenter.api.views import iso
-from callcenter.ticketing.complaint_store import (
+from callcenter.complaints.store import (
     Complaint,
     ComplaintError,
     complaints,

@@ -14,11 +14,11 @@ from callcenter.acd_store import AcdStore
 from callcenter.api.errors import ApiError
 from callcenter.auth.tokens import Principal, TokenSigner
 from callcenter.clock import Clock
-from callcenter.ticketing.knowledge import SqlKnowledgeBase
-from callcenter.ticketing.priority import DEFAULT_MATRIX, PriorityMatrix
-from callcenter.ticketing.records import TicketStore
-from callcenter.ticketing.store import SqlTicketStore
-from callcenter.ticketing.ticket_query import MAX_ID as MAX_ID  # the largest id a column holds
+from callcenter.knowledge.store import SqlKnowledgeBase
+from callcenter.tickets.priority import DEFAULT_MATRIX, PriorityMatrix
+from callcenter.tickets.records import TicketStore
+from callcenter.tickets.store import SqlTicketStore
+from callcenter.tickets.ticket_query import MAX_ID as MAX_ID  # the largest id a column holds
 
 
 @dataclass(frozen=True)

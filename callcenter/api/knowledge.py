@@ -23,7 +23,7 @@ from callcenter.api.bodies import (
 from callcenter.api.deps import DEPS, MAX_ID, now_of
 from callcenter.api.errors import ApiError, problem_details
 from callcenter.api.views import article_view, suggestion_view
-from callcenter.ticketing.knowledge import ArticleDraft, ArticleSort, SqlKnowledgeBase
+from callcenter.knowledge.store import ArticleDraft, ArticleSort, SqlKnowledgeBase
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100

@@ -15,7 +15,7 @@ from callcenter.api.auth import principal, supervises
 from callcenter.api.bodies import id_param, int_param, parse_body
 from callcenter.api.deps import MAX_ID, sql_store
 from callcenter.api.errors import ApiError, problem_details
-from callcenter.ticketing.location_store import (
+from callcenter.directory.location_store import (
     Location,
     LocationError,
     create_location,

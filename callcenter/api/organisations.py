@@ -2,7 +2,7 @@
 calendar and its account manager (supervisors and admins only).
 
 A change applies to tickets opened afterwards; open tickets keep the clocks they
-started with (`ticketing/org_sla.py`).
+started with (`callcenter/directory/org_sla.py`).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from callcenter.api.bodies import id_param, parse_body
 from callcenter.api.deps import MAX_ID, now_of, sql_store
 from callcenter.api.errors import ApiError, problem_details
 from callcenter.api.views import iso
-from callcenter.ticketing.org_sla import OrgSlaError
-from callcenter.ticketing.org_store import OrgService, org_service, set_org_service
+from callcenter.directory.org_sla import OrgSlaError
+from callcenter.directory.org_store import OrgService, org_service, set_org_service
 
 
 class OrgSlaBody(BaseModel):

@@ -19,8 +19,8 @@ from callcenter.api.deps import DEPS, MAX_ID, now_of, sql_store
 from callcenter.api.errors import ApiError, problem_details
 from callcenter.api.views import iso
 from callcenter.api.websocket.screen_pop import known_error_view
-from callcenter.ticketing.problem_store import Problem, ScanResult, SqlProblems
-from callcenter.ticketing.service_monitor import ProblemScanner
+from callcenter.problems.store import Problem, ScanResult, SqlProblems
+from callcenter.tickets.service_monitor import ProblemScanner
 
 #: The scanner the composition root runs periodically, with the configured threshold and
 #: window; without it (tests, tools) a scan uses the defaults.

@@ -15,8 +15,8 @@ from aiohttp import web
 
 from callcenter.api.errors import ApiError
 from callcenter.api.worker import WORKER
-from callcenter.metrics.sizing import Client, PhoneService, plan_desk, plan_view
-from callcenter.metrics.staffing import InvalidInput, Workload, required_agents, requirement_view
+from callcenter.planning.erlang import InvalidInput, Workload, required_agents, requirement_view
+from callcenter.planning.sizing import Client, PhoneService, plan_desk, plan_view
 
 #: Plain decimals only: "nan", "inf", "1e400" and "1_0" are not numbers a form sends.
 _DECIMAL = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,12})?")

@@ -23,11 +23,11 @@ from callcenter.api.deps import DEPS, now_of, sql_store
 from callcenter.api.errors import ApiError, problem_details
 from callcenter.api.views import call_view, iso, ticket_view
 from callcenter.api.websocket.screen_pop import known_error_view
-from callcenter.ticketing.priority import PriorityError, priority_of
-from callcenter.ticketing.problem_store import SqlProblems
-from callcenter.ticketing.records import Role as AccountRole
-from callcenter.ticketing.store import SqlTicketStore
-from callcenter.ticketing.ticket_query import (
+from callcenter.problems.store import SqlProblems
+from callcenter.tickets.priority import PriorityError, priority_of
+from callcenter.tickets.records import Role as AccountRole
+from callcenter.tickets.store import SqlTicketStore
+from callcenter.tickets.ticket_query import (
     MAX_ID,
     LinkKind,
     QueryError,
@@ -36,7 +36,7 @@ from callcenter.ticketing.ticket_query import (
     if_match_version,
     parse_query,
 )
-from callcenter.ticketing.ticket_repo import (
+from callcenter.tickets.ticket_repo import (
     Link,
     NewTicket,
     Note,
@@ -46,7 +46,7 @@ from callcenter.ticketing.ticket_repo import (
     TicketNotFound,
     TicketRepo,
 )
-from callcenter.ticketing.workflow import Actor, AuditEntry, Kind, Role, Status, Tier
+from callcenter.tickets.workflow import Actor, AuditEntry, Kind, Role, Status, Tier
 
 T = TypeVar("T")
 

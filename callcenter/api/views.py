@@ -7,8 +7,8 @@ from typing import Any
 
 from callcenter.acd.acd import Acd
 from callcenter.acd.model import Agent
-from callcenter.ticketing.knowledge import Article, Suggestion
-from callcenter.ticketing.records import (
+from callcenter.knowledge.store import Article, Suggestion
+from callcenter.tickets.records import (
     AcdEventEntry,
     AgentAccount,
     CallRecord,

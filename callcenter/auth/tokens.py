@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from callcenter.clock import Clock
-from callcenter.ticketing.records import Role
+from callcenter.tickets.records import Role
 
 #: Longest token `verify` looks at; anything bigger is garbage, not worth hashing.
 MAX_TOKEN_LENGTH = 4096

@@ -18,7 +18,7 @@ from typing import Any
 from callcenter.acd.events import AcdEvent
 from callcenter.acd_store import AcdStore
 from callcenter.clock import Clock
-from callcenter.ticketing.records import AcdEventEntry, TicketStore
+from callcenter.tickets.records import AcdEventEntry, TicketStore
 
 from .recorder import CallRecorder
 

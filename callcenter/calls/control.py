@@ -35,8 +35,8 @@ from callcenter.api.websocket.control import (
     WrapUpForm,
 )
 from callcenter.clock import Clock
-from callcenter.ticketing.records import TicketStatus
-from callcenter.ticketing.workflow import Tier
+from callcenter.tickets.records import TicketStatus
+from callcenter.tickets.workflow import Tier
 
 from .consult import Consult
 from .monitoring import MonitorMode, Supervision

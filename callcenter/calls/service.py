@@ -38,6 +38,7 @@ from callcenter.calls.transfer import (
     TransferUnavailable,
 )
 from callcenter.clock import Clock
+from callcenter.directory.phone import normalise
 from callcenter.events import EventBus
 from callcenter.ivr.announcements import QueueAnnouncements
 from callcenter.ivr.engine import IvrSession
@@ -56,8 +57,7 @@ from callcenter.ivr.flow import (
 from callcenter.ivr.flowfile import CollectNode, FlowSet, MenuNode
 from callcenter.ivr.prompts import PromptLibrary
 from callcenter.softphone_bridge import messages as m
-from callcenter.ticketing.phone import normalise
-from callcenter.ticketing.records import (
+from callcenter.tickets.records import (
     OPEN_TICKET_STATUSES,
     CallOutcome,
     Employee,

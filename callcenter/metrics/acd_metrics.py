@@ -29,7 +29,7 @@ from callcenter.acd.model import (
     QueueSettings,
 )
 from callcenter.clock import Clock
-from callcenter.metrics.staffing import Workload, required_agents
+from callcenter.planning.erlang import Workload, required_agents
 
 #: Pickup latency buckets every queue gets; the thresholds of the configured queues add
 #: theirs (see `queue_wait_buckets`).

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter
 
-from callcenter.ticketing.complaints import ComplaintEscalated
-from callcenter.ticketing.sla import ClockKind
-from callcenter.ticketing.sla_monitor import SlaBreached, SlaEvent, SlaWarning
+from callcenter.complaints.model import ComplaintEscalated
+from callcenter.tickets.sla import ClockKind
+from callcenter.tickets.sla_monitor import SlaBreached, SlaEvent, SlaWarning
 
 #: The `level` label's values: bounded, a fourth escalation counts as "3+".
 ESCALATION_LEVELS = ("1", "2", "3+")

@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Literal
 
 from callcenter.acd.model import QueueSettings, Strategy
-from callcenter.metrics.staffing import (
+from callcenter.planning.erlang import (
     MAX_TRAFFIC_ERLANGS,
     InvalidInput,
     Workload,

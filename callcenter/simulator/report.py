@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, TextIO
 
-from callcenter.metrics.staffing import staffing_level, traffic_intensity
+from callcenter.planning.erlang import staffing_level, traffic_intensity
 from callcenter.simulator.profile import INTERVAL_SECONDS
 
 

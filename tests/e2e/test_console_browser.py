@@ -18,10 +18,10 @@ import pytest
 import yaml
 from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright, expect
 
-from callcenter.ticketing.records import Ticket
-from callcenter.ticketing.sla import ClockKind
-from callcenter.ticketing.store import open_store
-from callcenter.ticketing.workflow import AuditEntry
+from callcenter.tickets.records import Ticket
+from callcenter.tickets.sla import ClockKind
+from callcenter.tickets.store import open_store
+from callcenter.tickets.workflow import AuditEntry
 from tests.integration.harness import ROOT, Server, agent_phone, caller
 from tests.services import unavailable
 

@@ -17,8 +17,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from websockets.asyncio.client import connect
 
-from callcenter.ticketing.store import open_store
-from callcenter.ticketing.ticket_repo import TicketRepo
+from callcenter.tickets.store import open_store
+from callcenter.tickets.ticket_repo import TicketRepo
 from tests.e2e.test_callback import agent_states, finished, history
 from tests.e2e.test_hotline_call import wait_for_call
 from tests.integration.harness import ROOT, Server, agent_phone, caller

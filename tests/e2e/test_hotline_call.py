@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from callcenter.ticketing.store import open_store
+from callcenter.tickets.store import open_store
 from tests.integration.harness import (
     DEMO_NUMBER,
     Server,

@@ -4,9 +4,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from callcenter.ticketing.demo import load_demo
-from callcenter.ticketing.migrate import upgrade
-from callcenter.ticketing.store import SqlTicketStore, open_store
+from callcenter.db.migrate import upgrade
+from callcenter.demo import load_demo
+from callcenter.tickets.store import SqlTicketStore, open_store
 from tests.sipp_cleanup import _stop_leftover_sipp  # noqa: F401
 
 

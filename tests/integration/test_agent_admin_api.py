@@ -24,11 +24,11 @@ from callcenter.api.admin import membership_command
 from callcenter.auth.passwords import hash_password
 from callcenter.auth.tokens import TokenSigner
 from callcenter.clock import ManualClock
+from callcenter.db import models
+from callcenter.db.migrate import migrate_to
 from callcenter.events import EventBus
-from callcenter.ticketing import models
-from callcenter.ticketing.migrate import migrate_to
-from callcenter.ticketing.records import QueueMembership, Role
-from callcenter.ticketing.store import SqlTicketStore, make_engine, open_store
+from callcenter.tickets.records import QueueMembership, Role
+from callcenter.tickets.store import SqlTicketStore, make_engine, open_store
 
 Client = TestClient[web.Request, web.Application]
 

@@ -21,11 +21,11 @@ from callcenter.api import ApiDeps, build_app
 from callcenter.auth.tokens import TokenSigner
 from callcenter.clock import ManualClock
 from callcenter.events import EventBus
+from callcenter.knowledge.store import SqlKnowledgeBase
 from callcenter.metrics import AcdMetrics
-from callcenter.ticketing.knowledge import SqlKnowledgeBase
-from callcenter.ticketing.priority import DEFAULT_MATRIX, PriorityMatrix
-from callcenter.ticketing.records import CallOutcome, Role
-from callcenter.ticketing.store import SqlTicketStore
+from callcenter.tickets.priority import DEFAULT_MATRIX, PriorityMatrix
+from callcenter.tickets.records import CallOutcome, Role
+from callcenter.tickets.store import SqlTicketStore
 
 Client = TestClient[web.Request, web.Application]
 

@@ -18,9 +18,9 @@ import pytest
 from sqlalchemy import func, select
 
 from callcenter import cli
-from callcenter.ticketing import models
-from callcenter.ticketing.import_cli import ProgressBar
-from callcenter.ticketing.store import SqlTicketStore
+from callcenter.cmdb.import_cli import ProgressBar
+from callcenter.db import models
+from callcenter.tickets.store import SqlTicketStore
 
 REPO = Path(__file__).resolve().parents[2]
 COMMAND = (sys.executable, "-m", "callcenter")

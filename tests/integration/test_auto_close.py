@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from callcenter.clock import ManualClock
-from callcenter.ticketing.service_monitor import AutoCloser
-from callcenter.ticketing.store import SqlTicketStore
-from callcenter.ticketing.ticket_repo import NewTicket, TicketRepo
-from callcenter.ticketing.workflow import Actor, Kind, Role, Status
+from callcenter.tickets.service_monitor import AutoCloser
+from callcenter.tickets.store import SqlTicketStore
+from callcenter.tickets.ticket_repo import NewTicket, TicketRepo
+from callcenter.tickets.workflow import Actor, Kind, Role, Status
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 ALICE = Actor("alice", Role.AGENT)

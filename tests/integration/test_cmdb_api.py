@@ -11,9 +11,9 @@ import pytest
 from pytest_aiohttp import AiohttpClient
 from sqlalchemy import select
 
-from callcenter.ticketing import models
-from callcenter.ticketing.demo import REPAIR_SUBJECT, load_demo_repair, years_after
-from callcenter.ticketing.store import SqlTicketStore
+from callcenter.db import models
+from callcenter.demo import REPAIR_SUBJECT, load_demo_repair, years_after
+from callcenter.tickets.store import SqlTicketStore
 from tests.integration.test_api import Desk, plain_desk
 from tests.integration.test_kb_api import problem_field
 

@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
-from callcenter.ticketing import models
-from callcenter.ticketing.cmdb import Relation, RelationError, RelationKind
-from callcenter.ticketing.cmdb_store import Invalid, ItemFilter, SqlCmdb
-from callcenter.ticketing.maintenance import MaintenanceKind
-from callcenter.ticketing.migrate import migrate_to, upgrade
-from callcenter.ticketing.store import SqlTicketStore, make_engine, open_store
+from callcenter.cmdb.maintenance import MaintenanceKind
+from callcenter.cmdb.model import Relation, RelationError, RelationKind
+from callcenter.cmdb.store import Invalid, ItemFilter, SqlCmdb
+from callcenter.db import models
+from callcenter.db.migrate import migrate_to, upgrade
+from callcenter.tickets.store import SqlTicketStore, make_engine, open_store
 
 NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from pytest_aiohttp import AiohttpClient
 
-from callcenter.ticketing.knowledge import SqlKnowledgeBase
-from callcenter.ticketing.store import SqlTicketStore
+from callcenter.knowledge.store import SqlKnowledgeBase
+from callcenter.tickets.store import SqlTicketStore
 from tests.integration.test_api import Desk, plain_desk
 
 JAM = "Printer shows a paper jam but no paper is stuck"

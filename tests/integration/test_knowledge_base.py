@@ -9,16 +9,16 @@ import pytest
 from sqlalchemy import inspect, select
 from sqlalchemy.engine import Connection
 
-from callcenter.ticketing import models
-from callcenter.ticketing.knowledge import (
+from callcenter.db import models
+from callcenter.db.migrate import migrate_to, upgrade
+from callcenter.knowledge.store import (
     ArticleDraft,
     ArticleSort,
     SqlKnowledgeBase,
     query_terms,
 )
-from callcenter.ticketing.migrate import migrate_to, upgrade
-from callcenter.ticketing.records import TicketStatus
-from callcenter.ticketing.store import SqlTicketStore, make_engine
+from callcenter.tickets.records import TicketStatus
+from callcenter.tickets.store import SqlTicketStore, make_engine
 
 T0 = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
 JAM = "Printer shows a paper jam but no paper is stuck"

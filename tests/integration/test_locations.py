@@ -10,9 +10,9 @@ import pytest
 from pytest_aiohttp import AiohttpClient
 from sqlalchemy import select, text
 
-from callcenter.ticketing import models
-from callcenter.ticketing.migrate import migrate_to
-from callcenter.ticketing.store import SqlTicketStore, make_engine
+from callcenter.db import models
+from callcenter.db.migrate import migrate_to
+from callcenter.tickets.store import SqlTicketStore, make_engine
 from tests.integration.test_api import Desk, plain_desk
 from tests.integration.test_kb_api import problem_field
 

@@ -23,11 +23,11 @@ from callcenter.api import ApiDeps, build_app
 from callcenter.api import cmdb as cmdb_api
 from callcenter.auth.tokens import TokenSigner
 from callcenter.clock import ManualClock
+from callcenter.cmdb.naming import DEFAULT_STANDARD, NamingError, NamingPolicy
+from callcenter.db import models
+from callcenter.demo import load_demo_repair
 from callcenter.settings import NamingSettings
-from callcenter.ticketing import models
-from callcenter.ticketing.demo import load_demo_repair
-from callcenter.ticketing.naming import DEFAULT_STANDARD, NamingError, NamingPolicy
-from callcenter.ticketing.store import SqlTicketStore
+from callcenter.tickets.store import SqlTicketStore
 from tests.integration.harness import Server
 from tests.integration.test_api import QUEUE, SECRET, Desk
 from tests.integration.test_kb_api import problem_field

@@ -40,11 +40,11 @@ from callcenter.acd_store import LocalAcdStore
 from callcenter.api import ApiDeps, build_app, openapi
 from callcenter.auth.tokens import TokenSigner
 from callcenter.clock import SystemClock
-from callcenter.ticketing.demo import load_demo
-from callcenter.ticketing.knowledge import SqlKnowledgeBase
-from callcenter.ticketing.migrate import upgrade
-from callcenter.ticketing.records import AcdEventEntry, CallOutcome, Role
-from callcenter.ticketing.store import SqlTicketStore, open_store
+from callcenter.db.migrate import upgrade
+from callcenter.demo import load_demo
+from callcenter.knowledge.store import SqlKnowledgeBase
+from callcenter.tickets.records import AcdEventEntry, CallOutcome, Role
+from callcenter.tickets.store import SqlTicketStore, open_store
 
 #: Enough to reach every documented status of these operations; the whole run stays
 #: well under a minute on one core.

@@ -11,17 +11,17 @@ from sqlalchemy import select
 
 from callcenter.api.websocket.screen_pop import lookup
 from callcenter.clock import ManualClock
-from callcenter.ticketing import models
-from callcenter.ticketing.complaint_store import complaints, file_complaint
-from callcenter.ticketing.complaints import ComplaintEscalated, ComplaintLimits, Limit
-from callcenter.ticketing.org_store import org_service, set_org_service
-from callcenter.ticketing.problem_store import CAUSED_BY, SqlProblems
-from callcenter.ticketing.problems import Dimension
-from callcenter.ticketing.service_monitor import ComplaintMonitor, ProblemScanner
-from callcenter.ticketing.sla import ClockKind
-from callcenter.ticketing.store import SqlTicketStore
-from callcenter.ticketing.ticket_rows import apply_state, audit_rows, ticket_state
-from callcenter.ticketing.workflow import Actor, Role, Status, transition
+from callcenter.complaints.model import ComplaintEscalated, ComplaintLimits, Limit
+from callcenter.complaints.store import complaints, file_complaint
+from callcenter.db import models
+from callcenter.directory.org_store import org_service, set_org_service
+from callcenter.problems.model import Dimension
+from callcenter.problems.store import CAUSED_BY, SqlProblems
+from callcenter.tickets.service_monitor import ComplaintMonitor, ProblemScanner
+from callcenter.tickets.sla import ClockKind
+from callcenter.tickets.store import SqlTicketStore
+from callcenter.tickets.ticket_rows import apply_state, audit_rows, ticket_state
+from callcenter.tickets.workflow import Actor, Role, Status, transition
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 #: Monday 2026-11-30 10:00 in Shanghai.

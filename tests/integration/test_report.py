@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from callcenter import cli
-from callcenter.ticketing import models
-from callcenter.ticketing.calendar import BusinessCalendar, calendar_data
-from callcenter.ticketing.migrate import upgrade
-from callcenter.ticketing.report_render import CHARTS, CSV_FILES, HTML
-from callcenter.ticketing.store import SqlTicketStore, open_store
+from callcenter.db import models
+from callcenter.db.migrate import upgrade
+from callcenter.reports.render import CHARTS, CSV_FILES, HTML
+from callcenter.tickets.calendar import BusinessCalendar, calendar_data
+from callcenter.tickets.store import SqlTicketStore, open_store
 
 ORG = "Acme <&> Co"
 ALWAYS = calendar_data(BusinessCalendar.always_open())

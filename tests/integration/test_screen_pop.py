@@ -11,14 +11,14 @@ import pytest
 from alembic import command
 from sqlalchemy import delete, select
 
-from callcenter.ticketing import models
-from callcenter.ticketing.caller_identity import UnknownCall, UnknownEmployee, identify_caller
-from callcenter.ticketing.migrate import alembic_config, upgrade
-from callcenter.ticketing.phone import normalise
-from callcenter.ticketing.screen_pop_query import CANDIDATES
-from callcenter.ticketing.store import SqlTicketStore, make_engine, open_store
-from callcenter.ticketing.ticket_repo import NewTicket, TicketRepo
-from callcenter.ticketing.workflow import Actor, Kind, Role
+from callcenter.db import models
+from callcenter.db.migrate import alembic_config, upgrade
+from callcenter.directory.caller_identity import UnknownCall, UnknownEmployee, identify_caller
+from callcenter.directory.phone import normalise
+from callcenter.tickets.screen_pop_query import CANDIDATES
+from callcenter.tickets.store import SqlTicketStore, make_engine, open_store
+from callcenter.tickets.ticket_repo import NewTicket, TicketRepo
+from callcenter.tickets.workflow import Actor, Kind, Role
 
 T0 = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
 WINDOW = 8.0

@@ -1,4 +1,4 @@
-"""The open ticket alerts a supervisor's snapshot lists (`ticketing/sla_alerts.py`), read
+"""The open ticket alerts a supervisor's snapshot lists (`callcenter/tickets/sla_alerts.py`), read
 from what the real SLA monitor wrote on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ import pytest
 from sqlalchemy import update
 
 from callcenter.clock import ManualClock
-from callcenter.ticketing import models
-from callcenter.ticketing.calendar import BusinessCalendar
-from callcenter.ticketing.demo import load_demo
-from callcenter.ticketing.migrate import upgrade
-from callcenter.ticketing.sla_alerts import open_alerts
-from callcenter.ticketing.sla_monitor import LiveSlaMonitor
-from callcenter.ticketing.store import SlaSetup, SqlTicketStore, open_store
-from callcenter.ticketing.workflow import Status
+from callcenter.db import models
+from callcenter.db.migrate import upgrade
+from callcenter.demo import load_demo
+from callcenter.tickets.calendar import BusinessCalendar
+from callcenter.tickets.sla_alerts import open_alerts
+from callcenter.tickets.sla_monitor import LiveSlaMonitor
+from callcenter.tickets.store import SlaSetup, SqlTicketStore, open_store
+from callcenter.tickets.workflow import Status
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 #: 24x7: the standard policy's first response is due 30 plain minutes after opening.

@@ -13,16 +13,16 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import select, update
 
 from callcenter.clock import ManualClock
+from callcenter.db import models
+from callcenter.db.migrate import upgrade
+from callcenter.demo import load_demo
 from callcenter.events import EventBus
 from callcenter.metrics.ticket_metrics import TicketMetrics
-from callcenter.ticketing import models
-from callcenter.ticketing.calendar import BusinessCalendar
-from callcenter.ticketing.demo import load_demo
-from callcenter.ticketing.migrate import upgrade
-from callcenter.ticketing.sla import ClockKind, ClockState, evaluate
-from callcenter.ticketing.sla_monitor import LiveSlaMonitor, SlaBreached, SlaEvent, SlaWarning
-from callcenter.ticketing.store import SlaSetup, SqlTicketStore, open_store
-from callcenter.ticketing.workflow import Status
+from callcenter.tickets.calendar import BusinessCalendar
+from callcenter.tickets.sla import ClockKind, ClockState, evaluate
+from callcenter.tickets.sla_monitor import LiveSlaMonitor, SlaBreached, SlaEvent, SlaWarning
+from callcenter.tickets.store import SlaSetup, SqlTicketStore, open_store
+from callcenter.tickets.workflow import Status
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 #: 24x7, so the figures below are plain minutes; warn at 80 % of the target.

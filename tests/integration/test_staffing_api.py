@@ -22,9 +22,9 @@ from callcenter.api import ApiDeps, build_app
 from callcenter.auth.tokens import TokenSigner
 from callcenter.clock import ManualClock
 from callcenter.events import EventBus
-from callcenter.metrics.staffing_cli import add_commands, run
-from callcenter.ticketing.records import Role
-from callcenter.ticketing.store import open_store
+from callcenter.planning.cli import add_commands, run
+from callcenter.tickets.records import Role
+from callcenter.tickets.store import open_store
 
 Client = TestClient[web.Request, web.Application]
 

@@ -13,10 +13,10 @@ import pytest
 from pytest_aiohttp import AiohttpClient
 from sqlalchemy import select
 
-from callcenter.ticketing import models
-from callcenter.ticketing.priority import PriorityMatrix
-from callcenter.ticketing.store import SqlTicketStore
-from callcenter.ticketing.ticket_repo import StaleVersion, _bump
+from callcenter.db import models
+from callcenter.tickets.priority import PriorityMatrix
+from callcenter.tickets.store import SqlTicketStore
+from callcenter.tickets.ticket_repo import StaleVersion, _bump
 from tests.integration.test_api import Desk, plain_desk
 from tests.integration.test_kb_api import problem_field
 

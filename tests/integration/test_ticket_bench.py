@@ -9,7 +9,7 @@ from pathlib import Path
 import asyncpg
 
 from benchmarks.ticket_bench import main, messy, mobile, parse, spread
-from callcenter.ticketing.phone import normalise
+from callcenter.directory.phone import normalise
 from tests.services import require_postgres
 
 

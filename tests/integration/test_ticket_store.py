@@ -17,13 +17,13 @@ from sqlalchemy import Column, Integer, MetaData, Table, func, select, update
 from sqlalchemy.engine import Connection
 
 from callcenter.auth.passwords import verify_password
-from callcenter.ticketing import models
-from callcenter.ticketing.demo import load_demo, load_demo_repair, years_after
-from callcenter.ticketing.migrate import alembic_config, upgrade
-from callcenter.ticketing.records import AcdEventEntry, CallOutcome, Role, TicketStatus
-from callcenter.ticketing.store import SqlTicketStore, make_engine, open_store
-from callcenter.ticketing.ticket_repo import TicketRepo
-from callcenter.ticketing.workflow import Tier, WorkflowError
+from callcenter.db import models
+from callcenter.db.migrate import alembic_config, upgrade
+from callcenter.demo import load_demo, load_demo_repair, years_after
+from callcenter.tickets.records import AcdEventEntry, CallOutcome, Role, TicketStatus
+from callcenter.tickets.store import SqlTicketStore, make_engine, open_store
+from callcenter.tickets.ticket_repo import TicketRepo
+from callcenter.tickets.workflow import Tier, WorkflowError
 
 T0 = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
 WINDOW = 8.0
@@ -43,7 +43,7 @@ async def _add_employee(
     store: SqlTicketStore, username: str, phones: tuple[str, ...] = (), vip: bool = False
 ) -> int:
     """An employee of a test organisation, numbers stored as typed and as E.164."""
-    from callcenter.ticketing.phone import normalise
+    from callcenter.directory.phone import normalise
 
     async with store.write_transaction() as session:
         organisation = await session.scalar(

@@ -40,21 +40,21 @@ from callcenter.api.websocket import (
 from callcenter.auth.tokens import TokenSigner
 from callcenter.calls.events import MonitoringChanged
 from callcenter.clock import ManualClock
+from callcenter.complaints.model import ComplaintEscalated, ComplaintLimits
+from callcenter.complaints.store import file_complaint
+from callcenter.db import models
+from callcenter.directory.org_store import set_org_service
 from callcenter.events import EventBus
-from callcenter.ticketing import models
-from callcenter.ticketing.complaint_store import file_complaint
-from callcenter.ticketing.complaints import ComplaintEscalated, ComplaintLimits
-from callcenter.ticketing.knowledge import SqlKnowledgeBase
-from callcenter.ticketing.org_store import set_org_service
-from callcenter.ticketing.records import Role, TicketStore
-from callcenter.ticketing.screen_pop import ScreenPopData
-from callcenter.ticketing.service_monitor import ComplaintMonitor
-from callcenter.ticketing.sla import ClockKind
-from callcenter.ticketing.sla_monitor import LiveSlaMonitor, SlaBreached, SlaWarning
-from callcenter.ticketing.store import SqlTicketStore
-from callcenter.ticketing.ticket_repo import NewTicket, TicketRepo
-from callcenter.ticketing.workflow import Actor, Kind
-from callcenter.ticketing.workflow import Role as WorkflowRole
+from callcenter.knowledge.store import SqlKnowledgeBase
+from callcenter.tickets.records import Role, TicketStore
+from callcenter.tickets.screen_pop import ScreenPopData
+from callcenter.tickets.service_monitor import ComplaintMonitor
+from callcenter.tickets.sla import ClockKind
+from callcenter.tickets.sla_monitor import LiveSlaMonitor, SlaBreached, SlaWarning
+from callcenter.tickets.store import SqlTicketStore
+from callcenter.tickets.ticket_repo import NewTicket, TicketRepo
+from callcenter.tickets.workflow import Actor, Kind
+from callcenter.tickets.workflow import Role as WorkflowRole
 
 SECRET = b"websocket-test-secret-0123456789"
 QUEUE, VIP = "helpdesk", "vip"

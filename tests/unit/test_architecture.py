@@ -25,11 +25,11 @@ OVERSIZE = {
     "callcenter/settings.py": 648,
     "callcenter/simulator/engine.py": 625,
     "callcenter/softphone_bridge/pjsua_thread.py": 1009,
-    "callcenter/ticketing/asset_import.py": 705,
-    "callcenter/ticketing/cmdb_store.py": 673,
-    "callcenter/ticketing/models.py": 710,
-    "callcenter/ticketing/store.py": 1184,
-    "callcenter/ticketing/ticket_repo.py": 790,
+    "callcenter/cmdb/asset_import.py": 705,
+    "callcenter/cmdb/store.py": 673,
+    "callcenter/db/models.py": 710,
+    "callcenter/tickets/store.py": 1184,
+    "callcenter/tickets/ticket_repo.py": 790,
 }
 
 

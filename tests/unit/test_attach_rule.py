@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from callcenter.ticketing.records import TicketStatus
-from callcenter.ticketing.rules import IncidentCandidate, incident_to_attach
+from callcenter.tickets.records import TicketStatus
+from callcenter.tickets.rules import IncidentCandidate, incident_to_attach
 
 NOW = datetime(2025, 3, 10, 14, 0, tzinfo=UTC)
 

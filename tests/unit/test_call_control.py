@@ -24,8 +24,8 @@ from callcenter.events import EventBus
 from callcenter.ivr.flowfile import load_flows
 from callcenter.ivr.prompts import PromptLibrary
 from callcenter.softphone_bridge import messages as m
-from callcenter.ticketing.records import TicketStatus
-from callcenter.ticketing.workflow import Tier
+from callcenter.tickets.records import TicketStatus
+from callcenter.tickets.workflow import Tier
 from tests.unit.test_call_flow_offers import CALLER, Phones, Records
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -20,8 +20,8 @@ from callcenter.api import ApiDeps, build_app, openapi
 from callcenter.api.deps import DEPS
 from callcenter.auth.tokens import TokenSigner
 from callcenter.clock import ManualClock
-from callcenter.ticketing.records import Role
-from callcenter.ticketing.store import open_store
+from callcenter.tickets.records import Role
+from callcenter.tickets.store import open_store
 
 #: Routes that are not part of the REST document, by path prefix: the consoles' HTML and
 #: static files, and the WebSocket upgrades (docs/websocket.md; registered only with a hub).

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from callcenter.ticketing.phone import normalise, numbers_in_text
+from callcenter.directory.phone import normalise, numbers_in_text
 
 
 @pytest.mark.parametrize(

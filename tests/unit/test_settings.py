@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from callcenter.acd.model import DEFAULT_DISPOSITIONS
+from callcenter.cmdb.naming import DEFAULT_DEVICE_TYPES, DEFAULT_STANDARD, NamingError
 from callcenter.settings import ConfigError, Settings, env_names, load_settings
-from callcenter.ticketing.naming import DEFAULT_DEVICE_TYPES, DEFAULT_STANDARD, NamingError
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "config" / "callcenter.yaml"

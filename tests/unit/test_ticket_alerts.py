@@ -9,12 +9,12 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from callcenter.api.websocket import alerts
+from callcenter.complaints.model import ComplaintEscalated, Limit
 from callcenter.metrics.ticket_metrics import TicketMetrics, escalation_label
-from callcenter.ticketing.complaints import ComplaintEscalated, Limit
-from callcenter.ticketing.records import Ticket, TicketStatus
-from callcenter.ticketing.sla import ClockKind
-from callcenter.ticketing.sla_alerts import OpenAlert
-from callcenter.ticketing.sla_monitor import SlaBreached, SlaWarning
+from callcenter.tickets.records import Ticket, TicketStatus
+from callcenter.tickets.sla import ClockKind
+from callcenter.tickets.sla_alerts import OpenAlert
+from callcenter.tickets.sla_monitor import SlaBreached, SlaWarning
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 DUE = NOW + timedelta(minutes=6)

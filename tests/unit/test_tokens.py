@@ -9,7 +9,7 @@ import pytest
 
 from callcenter.auth.tokens import Principal, TokenSigner
 from callcenter.clock import ManualClock
-from callcenter.ticketing.records import Role
+from callcenter.tickets.records import Role
 
 SECRET = b"s" * 32
 

@@ -11,15 +11,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from callcenter.api.views import iso
-from callcenter.ticketing.complaints import ComplaintEscalated
-from callcenter.ticketing.records import Ticket
-from callcenter.ticketing.sla_alerts import (
+from callcenter.complaints.model import ComplaintEscalated
+from callcenter.tickets.records import Ticket
+from callcenter.tickets.sla_alerts import (
     COMPLAINT_ESCALATED,
     SLA_BREACH,
     SLA_WARNING,
     OpenAlert,
 )
-from callcenter.ticketing.sla_monitor import SlaBreached, SlaWarning
+from callcenter.tickets.sla_monitor import SlaBreached, SlaWarning
 
 #: What the hub subscribes to for alerts.
 AlertEvent = SlaWarning | SlaBreached | ComplaintEscalated

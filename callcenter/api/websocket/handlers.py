@@ -27,7 +27,7 @@ from callcenter.api.websocket.control import (
 )
 from callcenter.api.websocket.hub import Hub
 from callcenter.api.websocket.protocol import ProtocolError, Request, Role, error, ok
-from callcenter.ticketing.caller_identity import UnknownCall, UnknownEmployee
+from callcenter.directory.caller_identity import UnknownCall, UnknownEmployee
 
 log = logging.getLogger(__name__)
 

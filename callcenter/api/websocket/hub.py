@@ -35,11 +35,11 @@ from callcenter.api.websocket.protocol import PROTOCOL_VERSION, Close, Role
 from callcenter.auth.tokens import Principal, TokenSigner
 from callcenter.calls.events import CallHoldChanged, MonitoringChanged, TransferChanged
 from callcenter.clock import Clock
-from callcenter.ticketing.caller_identity import identify_caller
-from callcenter.ticketing.knowledge import SqlKnowledgeBase
-from callcenter.ticketing.records import Ticket, TicketStore
-from callcenter.ticketing.sla_alerts import OpenAlert, open_alerts
-from callcenter.ticketing.store import SqlTicketStore
+from callcenter.directory.caller_identity import identify_caller
+from callcenter.knowledge.store import SqlKnowledgeBase
+from callcenter.tickets.records import Ticket, TicketStore
+from callcenter.tickets.sla_alerts import OpenAlert, open_alerts
+from callcenter.tickets.store import SqlTicketStore
 
 log = logging.getLogger(__name__)
 
@@ -503,7 +503,7 @@ class Hub:
 
     async def identify_caller(self, agent_id: str, call_id: str, username: str) -> dict[str, Any]:
         """The agent says who calls: the call record and its ticket become the employee's
-        (ticketing/caller_identity.py), and the console gets their screen pop (the reply's
+        (directory/caller_identity.py), and the console gets their screen pop (the reply's
         and a `screen_pop` push, kept for a reconnect). Unknown employee: LookupError."""
         if not isinstance(self.store, SqlTicketStore):
             raise TypeError("identifying callers needs the SQL ticket store")

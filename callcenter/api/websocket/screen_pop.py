@@ -11,11 +11,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from callcenter.api.views import iso
-from callcenter.ticketing.knowledge import SqlKnowledgeBase
-from callcenter.ticketing.problems import KnownError
-from callcenter.ticketing.records import Device, TicketStore
-from callcenter.ticketing.screen_pop import PopDevice, PopEmployee, PopTicket, ScreenPopData
-from callcenter.ticketing.screen_pop_query import KB_SUGGESTIONS, RECENT_CLOSED
+from callcenter.knowledge.store import SqlKnowledgeBase
+from callcenter.problems.model import KnownError
+from callcenter.tickets.records import Device, TicketStore
+from callcenter.tickets.screen_pop import PopDevice, PopEmployee, PopTicket, ScreenPopData
+from callcenter.tickets.screen_pop_query import KB_SUGGESTIONS, RECENT_CLOSED
 
 __all__ = ["KB_SUGGESTIONS", "RECENT_CLOSED", "lookup", "pop_view"]
 

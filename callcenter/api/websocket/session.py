@@ -32,7 +32,7 @@ from callcenter.api.websocket.protocol import (
     request_id_of,
 )
 from callcenter.auth.tokens import Principal
-from callcenter.ticketing.records import Role as AccountRole
+from callcenter.tickets.records import Role as AccountRole
 
 log = logging.getLogger(__name__)
 

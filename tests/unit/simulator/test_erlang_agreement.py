@@ -22,7 +22,7 @@ from dataclasses import replace
 
 import pytest
 
-from callcenter.metrics.staffing import staffing_level
+from callcenter.planning.erlang import staffing_level
 from callcenter.simulator import ArrivalProfile, DayPlan, Distribution, HandleTime, simulate
 from callcenter.simulator.model import default_queue
 

@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 
 from callcenter.acd.model import QueueSettings
-from callcenter.metrics.staffing import Workload, required_agents
+from callcenter.planning.erlang import Workload, required_agents
 from callcenter.simulator.model import (
     DayPlan,
     Distribution,

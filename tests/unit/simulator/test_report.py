@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from callcenter.metrics.staffing import staffing_level
+from callcenter.planning.erlang import staffing_level
 from callcenter.simulator import ArrivalProfile, DayPlan, compare, simulate
 from callcenter.simulator.report import (
     CSV_FIELDS,

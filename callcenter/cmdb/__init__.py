@@ -1,0 +1,1 @@
+"""Configuration items: categories, relations, maintenance, repair, naming and the asset survey."""

@@ -1,0 +1,1 @@
+"""Complaints: the account manager's acknowledgement and resolution in business time."""

@@ -1,0 +1,1 @@
+"""The database: engine-independent table maps, migrations and the upgrade from code."""

@@ -1,0 +1,1 @@
+"""People and places: organisations, departments, locations, employees and their phones."""

@@ -1,0 +1,1 @@
+"""The knowledge base: articles, search and suggestions for the agent on a call."""

@@ -1,0 +1,1 @@
+"""Problem management: problems opened from repeated incidents, and known errors."""

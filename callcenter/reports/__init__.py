@@ -1,0 +1,1 @@
+"""The monthly client report: its figures, its rows and its files."""

@@ -1,1 +1,0 @@
-"""Accounts, configuration items, tickets and call records: the service desk's memory."""
