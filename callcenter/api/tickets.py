@@ -24,6 +24,14 @@ from callcenter.api.errors import ApiError, problem_details
 from callcenter.api.views import call_view, iso, ticket_view
 from callcenter.api.websocket.screen_pop import known_error_view
 from callcenter.problems.store import SqlProblems
+from callcenter.tickets.errors import (
+    Conflict,
+    Impossible,
+    NoSuchFilter,
+    StaleVersion,
+    TicketNotFound,
+    TicketRefused,
+)
 from callcenter.tickets.priority import PriorityError, priority_of
 from callcenter.tickets.records import Role as AccountRole
 from callcenter.tickets.store import SqlTicketStore
@@ -36,19 +44,17 @@ from callcenter.tickets.ticket_query import (
     if_match_version,
     parse_query,
 )
-from callcenter.tickets.ticket_repo import (
-    Link,
-    NewTicket,
-    Note,
-    Refused,
-    StaleVersion,
-    TicketDetail,
-    TicketNotFound,
-    TicketRepo,
-)
+from callcenter.tickets.ticket_repo import Link, NewTicket, Note, TicketDetail, TicketRepo
 from callcenter.tickets.workflow import Actor, AuditEntry, Kind, Role, Status, Tier
 
 T = TypeVar("T")
+
+#: The ticket rules' refusals as HTTP sees them.
+REFUSAL_STATUS: dict[type[TicketRefused], int] = {
+    Conflict: 409,
+    Impossible: 422,
+    NoSuchFilter: 404,
+}
 
 BASE = "/api/v1/tickets"
 #: The token's role as the workflow sees it: admins act as supervisors on tickets.
@@ -456,5 +462,6 @@ async def _run(work: Awaitable[T]) -> T:
             headers={"ETag": etag(exc.current)},
             field="If-Match",
         ) from None
-    except Refused as exc:
-        raise ApiError(exc.status, exc.code, str(exc), field=exc.field) from None
+    except TicketRefused as exc:
+        status = REFUSAL_STATUS[type(exc)]
+        raise ApiError(status, exc.code, str(exc), field=exc.field) from None

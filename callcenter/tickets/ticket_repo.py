@@ -19,6 +19,14 @@ from sqlalchemy import ColumnElement, and_, delete, false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callcenter.db import models
+from callcenter.tickets.errors import (
+    Conflict,
+    Impossible,
+    NoSuchFilter,
+    StaleVersion,
+    TicketNotFound,
+    TicketRefused,
+)
 from callcenter.tickets.records import CallRecord, Ticket
 from callcenter.tickets.store import (
     SqlTicketStore,
@@ -74,31 +82,6 @@ _STATE_COLUMNS = (
     "escalation_level",
     "approved_by",
 )
-
-
-class TicketNotFound(LookupError):
-    """The ticket in the path does not exist."""
-
-    def __init__(self, ticket_id: int) -> None:
-        super().__init__(f"no ticket {ticket_id}")
-        self.ticket_id = ticket_id
-
-
-class StaleVersion(Exception):
-    """The edit was made against another version than the current one."""
-
-    def __init__(self, ticket_id: int, expected: int, current: int) -> None:
-        super().__init__(f"ticket {ticket_id} is at version {current}, not {expected}")
-        self.current = current
-
-
-class Refused(ValueError):
-    """A change the rules refuse: `status` 409 (the ticket's state forbids it) or 422
-    (the request names something impossible); `field` names the request field."""
-
-    def __init__(self, status: int, code: str, field: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.field = status, code, field
 
 
 @dataclass(frozen=True)
@@ -160,7 +143,7 @@ class TicketRepo:
     # -- reads -----------------------------------------------------------------------
 
     async def page(self, query: TicketQuery) -> TicketPage:
-        """One page of tickets; an unknown employee or device is a 404 `Refused`."""
+        """One page of tickets; an unknown employee or device is `NoSuchFilter`."""
         async with self._store._read() as session:
             statement = select(models.Ticket).where(*await _filters(session, query))
             keys = sort_with_tiebreak(query.sort)
@@ -205,10 +188,10 @@ class TicketRepo:
                     select(models.Employee).where(models.Employee.username == draft.employee)
                 )
                 if employee is None:
-                    raise Refused(
-                        422, "unknown_employee", "employee", f"no employee {draft.employee!r}"
+                    raise Impossible(
+                        "unknown_employee", "employee", f"no employee {draft.employee!r}"
                     )
-            device_id = await _device_id(session, draft.device, "device", 422)
+            device_id = await _device_id(session, draft.device, "device")
             row, state, entries = await self._store.insert_ticket(
                 session,
                 draft.kind,
@@ -270,7 +253,7 @@ class TicketRepo:
                     AUTO_CLOSER,
                     now,
                 )
-            except (StaleVersion, Refused, TicketNotFound) as exc:
+            except (StaleVersion, TicketRefused, TicketNotFound) as exc:
                 log.info("ticket %d not auto-closed now: %s", ticket_id, exc)
                 continue
             closed.append(ticket_id)
@@ -290,7 +273,7 @@ class TicketRepo:
 
         Workflow moves in a fixed order: approval, status, tier/assignee, escalation,
         priority; then plain fields (subject, category, resolution, device). A refused
-        move raises `Refused` naming its field; nothing is written then.
+        move raises a `TicketRefused` naming its field; nothing is written then.
         """
         reason = str(changes.get("reason") or "")
         async with self._store.write_transaction() as session:
@@ -307,8 +290,7 @@ class TicketRepo:
             if "approval" in changes:
                 target = Status.ASSIGNED if changes["approval"] == "approve" else Status.CANCELLED
                 if state.kind is not Kind.CHANGE or state.status is not Status.PENDING_APPROVAL:
-                    raise Refused(
-                        409,
+                    raise Conflict(
                         "workflow_refused",
                         "approval",
                         f"{state.kind.value} {state.id}: not a change pending approval",
@@ -338,10 +320,9 @@ class TicketRepo:
                 if name in changes
             }
             if "device" in changes:
-                plain["device_id"] = await _device_id(session, changes["device"], "device", 422)
+                plain["device_id"] = await _device_id(session, changes["device"], "device")
             if plain and state.status in FINAL_STATUSES:
-                raise Refused(
-                    409,
+                raise Conflict(
                     "workflow_refused",
                     next(iter(plain)).replace("device_id", "device"),
                     f"{state.kind.value} {state.id}: a {state.status.value} ticket is not edited",
@@ -395,20 +376,19 @@ class TicketRepo:
             await _lock(session, ticket_id, other)
             row = await _row(session, ticket_id, None)
             if other == ticket_id:
-                raise Refused(422, "self_link", "other", f"ticket {ticket_id} cannot link itself")
+                raise Impossible("self_link", "other", f"ticket {ticket_id} cannot link itself")
             other_row = await session.get(models.Ticket, other)
             if other_row is None:
-                raise Refused(422, "unknown_ticket", "other", f"no ticket {other}")
+                raise Impossible("unknown_ticket", "other", f"no ticket {other}")
             source, target, stored = stored_link(ticket_id, other, kind)
             if await _link_exists(session, source, target, stored.value):
-                raise Refused(
-                    409, "link_exists", "other", f"ticket {ticket_id} is {kind.value} {other}"
+                raise Conflict(
+                    "link_exists", "other", f"ticket {ticket_id} is {kind.value} {other}"
                 )
             if stored is LinkKind.CHILD and creates_cycle(
                 await _child_pairs(session), source, target
             ):
-                raise Refused(
-                    409,
+                raise Conflict(
                     "link_cycle",
                     "kind",
                     f"ticket {source} as a child of {target} would make a loop",
@@ -451,8 +431,8 @@ class TicketRepo:
                 )
             )
             if _rowcount(result) == 0:
-                raise Refused(
-                    404, "unknown_link", "other", f"ticket {ticket_id} is not {kind.value} {other}"
+                raise NoSuchFilter(
+                    "unknown_link", "other", f"ticket {ticket_id} is not {kind.value} {other}"
                 )
             other_row = await session.get_one(models.Ticket, other)
             for mine, theirs in ((row, other), (other_row, ticket_id)):
@@ -484,8 +464,7 @@ class TicketRepo:
             await _lock(session, survivor_id, *duplicates)
             survivor = await _row(session, survivor_id, expected)
             if Status(survivor.status) in FINAL_STATUSES:
-                raise Refused(
-                    409,
+                raise Conflict(
                     "workflow_refused",
                     "ticket_id",
                     f"ticket {survivor_id} is {survivor.status}: merge into an open ticket",
@@ -493,12 +472,12 @@ class TicketRepo:
             contacts = survivor.contacts
             for dup_id in dict.fromkeys(duplicates):
                 if dup_id == survivor_id:
-                    raise Refused(
-                        422, "self_link", "from", f"ticket {survivor_id} cannot absorb itself"
+                    raise Impossible(
+                        "self_link", "from", f"ticket {survivor_id} cannot absorb itself"
                     )
                 dup = await session.get(models.Ticket, dup_id)
                 if dup is None:
-                    raise Refused(422, "unknown_ticket", "from", f"no ticket {dup_id}")
+                    raise Impossible("unknown_ticket", "from", f"no ticket {dup_id}")
                 before = ticket_state(dup)
                 target = Status.CLOSED if before.status is Status.RESOLVED else Status.CANCELLED
                 why = f"duplicate of {survivor_id}"
@@ -571,7 +550,7 @@ def _workflow(
     try:
         return move(*args, **kw)
     except WorkflowError as exc:
-        raise Refused(409, "workflow_refused", field, str(exc)) from None
+        raise Conflict("workflow_refused", field, str(exc)) from None
 
 
 async def _lock(session: AsyncSession, *ticket_ids: int) -> None:
@@ -627,7 +606,10 @@ def _text(value: object) -> str | None:
 
 
 async def _device_id(
-    session: AsyncSession, asset_tag: str | None, field: str, status: int
+    session: AsyncSession,
+    asset_tag: str | None,
+    field: str,
+    refusal: type[TicketRefused] = Impossible,
 ) -> int | None:
     if asset_tag is None:
         return None
@@ -637,7 +619,7 @@ async def _device_id(
         )
     )
     if device_id is None:
-        raise Refused(status, "unknown_device", field, f"no device {asset_tag!r}")
+        raise refusal("unknown_device", field, f"no device {asset_tag!r}")
     return device_id
 
 
@@ -661,10 +643,10 @@ async def _filters(session: AsyncSession, q: TicketQuery) -> list[ColumnElement[
             select(models.Employee.id).where(models.Employee.username == q.employee)
         )
         if employee_id is None:
-            raise Refused(404, "unknown_employee", "employee", f"no employee {q.employee!r}")
+            raise NoSuchFilter("unknown_employee", "employee", f"no employee {q.employee!r}")
         where.append(t.employee_id == employee_id)
     if q.device is not None:
-        where.append(t.device_id == await _device_id(session, q.device, "device", 404))
+        where.append(t.device_id == await _device_id(session, q.device, "device", NoSuchFilter))
     if q.open is not None:
         open_values = sorted(s.value for s in OPEN_STATUSES)
         where.append(t.status.in_(open_values) if q.open else t.status.not_in(open_values))

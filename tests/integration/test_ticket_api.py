@@ -14,9 +14,10 @@ from pytest_aiohttp import AiohttpClient
 from sqlalchemy import select
 
 from callcenter.db import models
+from callcenter.tickets.errors import StaleVersion
 from callcenter.tickets.priority import PriorityMatrix
 from callcenter.tickets.store import SqlTicketStore
-from callcenter.tickets.ticket_repo import StaleVersion, _bump
+from callcenter.tickets.ticket_repo import _bump
 from tests.integration.test_api import Desk, plain_desk
 from tests.integration.test_kb_api import problem_field
 
