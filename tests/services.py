@@ -6,7 +6,9 @@ run always means the real parts were exercised.
 
 from __future__ import annotations
 
+import itertools
 import os
+import random
 import shutil
 import socket
 import uuid
@@ -71,30 +73,57 @@ def require_pjsua2() -> None:
         unavailable("pjsua2 (built by scripts/build-pjsua2.sh)")
 
 
+#: Listening ports for test servers and phones come from below the kernel's ephemeral
+#: range (32768 and up): a port probed free there can be taken by any outgoing connection
+#: (a database client, an HTTP request) before the server binds it, which once failed a
+#: fresh-clone run with "Address already in use". Each pytest-xdist worker draws from its
+#: own share, so workers never race each other for one; the harness's RTP ranges start at
+#: LISTEN_BASE + 4 * LISTEN_SHARE.
+LISTEN_BASE, LISTEN_SHARE = 2000, 2000
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+_next_listen = itertools.count(random.randrange(LISTEN_SHARE))
+
+
+def _bindable(port: int, kinds: tuple[int, ...]) -> bool:
+    for kind in kinds:
+        with socket.socket(socket.AF_INET, kind) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                return False
+    return True
+
+
+def _listen_port(kinds: tuple[int, ...]) -> int:
+    first = LISTEN_BASE + (_WORKER % 4) * LISTEN_SHARE
+    for _ in range(LISTEN_SHARE):
+        port = first + next(_next_listen) % LISTEN_SHARE
+        if _bindable(port, kinds):
+            return port
+    raise RuntimeError(f"no free port in {first}-{first + LISTEN_SHARE - 1}")
+
+
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A port free now for listening (see LISTEN_BASE)."""
+    return _listen_port((kind,))
 
 
 def free_udp_tcp_port() -> int:
     """A port free for both UDP and TCP, as the SIP listener needs."""
-    for _ in range(50):
-        port = free_port(socket.SOCK_DGRAM)
-        try:
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-                s.bind(("127.0.0.1", port))
-            return port
-        except OSError:
-            continue
-    raise RuntimeError("no free UDP+TCP port")
+    return _listen_port((socket.SOCK_DGRAM, socket.SOCK_STREAM))
+
+
+def _ephemeral_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def free_media_ports(count: int = 4) -> int:
     """The first of `count` consecutive UDP ports free now: SIPp's `-mp` binds the audio
     RTP and RTCP ports and the video pair above them."""
     for _ in range(100):
-        base = free_port(socket.SOCK_DGRAM) & ~1
+        base = _ephemeral_udp_port() & ~1
         held: list[socket.socket] = []
         try:
             for port in range(base, base + count):
