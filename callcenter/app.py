@@ -71,6 +71,7 @@ from callcenter.metrics.ticket_metrics import TicketMetrics
 from callcenter.settings import Settings
 from callcenter.softphone_bridge import messages as m
 from callcenter.softphone_bridge.bridge import SipBridge
+from callcenter.tasks import TaskOwner
 from callcenter.tickets.priority import PriorityMatrix
 from callcenter.tickets.records import CallOutcome, Role
 from callcenter.tickets.service_monitor import AutoCloser, ComplaintMonitor, ProblemScanner
@@ -333,37 +334,27 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
                 f"http.port: cannot listen on {settings.http.port}: {exc.strerror}"
             ) from None
 
-        tasks = [
-            asyncio.create_task(recorder.run(), name="call-recorder"),
-            asyncio.create_task(service.run_timers(), name="acd-timers"),
-        ]
-        sla_monitor = LiveSlaMonitor(store, bus.publish, clock)  # cancelled with `tasks`
-        tasks.append(
-            asyncio.create_task(
-                sla_monitor.run(settings.ticketing.sla_scan_seconds), name="sla-monitor"
-            )
-        )
+        background = TaskOwner("serve")
+        background.spawn(recorder.run(), "call-recorder")
+        background.spawn(service.run_timers(), "acd-timers")
+        sla_monitor = LiveSlaMonitor(store, bus.publish, clock)
+        background.spawn(sla_monitor.run(settings.ticketing.sla_scan_seconds), "sla-monitor")
         complaint_monitor = ComplaintMonitor(
             store,
             bus.publish,
             clock,
             ComplaintLimits(*settings.ticketing.complaint_limits_seconds),
         )
-        tasks.append(
-            asyncio.create_task(
-                problem_scanner.run(settings.ticketing.problem_scan_seconds), name="problem-scan"
-            )
+        background.spawn(
+            problem_scanner.run(settings.ticketing.problem_scan_seconds), "problem-scan"
         )
-        tasks.append(
-            asyncio.create_task(
-                complaint_monitor.run(settings.ticketing.complaint_scan_seconds),
-                name="complaint-monitor",
-            )
+        background.spawn(
+            complaint_monitor.run(settings.ticketing.complaint_scan_seconds), "complaint-monitor"
         )
         if settings.ticketing.auto_close_days > 0:
             closer = AutoCloser(store, clock, timedelta(days=settings.ticketing.auto_close_days))
-            tasks.append(asyncio.create_task(closer.run(), name="auto-close"))
-        memory_task = asyncio.create_task(memory.run(), name="acd-memory")
+            background.spawn(closer.run(), "auto-close")
+        memory_task = background.spawn(memory.run(), "acd-memory")
         try:
             if remote_legs is not None:
                 remote_legs.serve(call_control.on_legs_here)
@@ -393,15 +384,11 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
             await asyncio.gather(memory_task, return_exceptions=True)
             await recorder.drain(max(0.2, deadline - loop.time()))
         finally:
-            memory_task.cancel()
-            await asyncio.gather(memory_task, return_exceptions=True)
             await service.close()
             if remote_legs is not None:
                 await remote_legs.close()
             await acd_store.close()
-            for task in reversed(tasks):
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await background.close()  # the newest first: the ACD memory, ..., the recorder
             await bridge.stop()
             await runner.cleanup()
     finally:

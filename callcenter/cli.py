@@ -17,7 +17,7 @@ from callcenter.cmdb import import_cli, naming_cli
 from callcenter.ivr import cli as ivr_cli
 from callcenter.planning import cli as staffing_cli
 from callcenter.reports import cli as report_cli
-from callcenter.settings import ConfigError, Settings, load_settings
+from callcenter.settings import ConfigError, Settings, load_settings, redact
 from callcenter.simulator import cli as simulator_cli
 
 EXIT_CONFIG = 2
@@ -105,7 +105,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{made} prompts built in {settings.prompts.directory}")
             return 0
         if args.command == "config":
-            print(settings.model_dump_json(indent=2))
+            print(redact(settings.model_dump_json(indent=2)))  # token secret: SecretStr
             return 0
     except (StartupError, PromptError) as exc:
         print(f"callcenter: {exc}", file=sys.stderr)

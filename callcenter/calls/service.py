@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Coroutine, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -57,6 +57,7 @@ from callcenter.ivr.flow import (
 from callcenter.ivr.flowfile import CollectNode, FlowSet, MenuNode
 from callcenter.ivr.prompts import PromptLibrary
 from callcenter.softphone_bridge import messages as m
+from callcenter.tasks import TaskOwner
 from callcenter.tickets.records import (
     OPEN_TICKET_STATUSES,
     CallOutcome,
@@ -240,7 +241,7 @@ class CallService:
         #: their callee legs by leg id.
         self._callbacks: dict[str, CallbackDial] = {}
         self._callee_legs: dict[str, CallbackDial] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = TaskOwner("call")
         self._announcer = QueueAnnouncer(
             telephony=telephony,
             acd=self._acd,
@@ -621,16 +622,6 @@ class CallService:
 
     # ----- owned background work ---------------------------------------------------
 
-    def _spawn(self, coro: Coroutine[object, object, None], name: str) -> None:
-        task = asyncio.get_running_loop().create_task(coro, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("call task %s failed", task.get_name(), exc_info=task.exception())
-
     async def run_timers(self, interval: float = 0.2) -> None:
         """Ring-no-answer and wrap-up end are the ACD's; time reaches it from here."""
         while True:
@@ -641,9 +632,7 @@ class CallService:
         for ring in self._supervisor_rings.values():
             ring.cancel()
         self._supervisor_rings.clear()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.close()
 
     # ----- bridge events -------------------------------------------------------------
 
@@ -656,7 +645,7 @@ class CallService:
         self._calls[call.call_id] = call
         call.early = self._policy.early_media
         self._telephony.send(m.Progress(call.call_id) if call.early else m.Answer(call.call_id))
-        self._spawn(self._identify_then_greet(call), f"ivr-{call.call_id}")
+        self._tasks.spawn(self._identify_then_greet(call), f"ivr-{call.call_id}")
         store, sip_call_id = self._store, event.sip_call_id
 
         async def write() -> None:

@@ -88,7 +88,7 @@ class Server:
             CALLCENTER_PROMPTS_DIRECTORY=str(PROMPTS),
             CALLCENTER_PROMPTS_CATALOGUE=str(ROOT / "config" / "prompts.yaml"),
             CALLCENTER_IVR_FILE=str(self.ivr_file),
-            CALLCENTER_AUTH_TOKEN_SECRET="integration-test-secret",
+            CALLCENTER_AUTH_TOKEN_SECRET="integration-test-secret-0123456789abcdef",
             CALLCENTER_LOGGING_LEVEL="DEBUG",
         )
         env.update(self.extra_env)

@@ -9,7 +9,7 @@ import pytest
 
 from callcenter.acd.model import DEFAULT_DISPOSITIONS
 from callcenter.cmdb.naming import DEFAULT_DEVICE_TYPES, DEFAULT_STANDARD, NamingError
-from callcenter.settings import ConfigError, Settings, env_names, load_settings
+from callcenter.settings import ConfigError, Settings, env_names, load_settings, redact
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "config" / "callcenter.yaml"
@@ -122,9 +122,18 @@ def test_trunk_membership() -> None:
 
 
 def test_secret_never_printed() -> None:
-    s = load({"CALLCENTER_AUTH_TOKEN_SECRET": "hunter2"})
-    assert "hunter2" not in repr(s) and "hunter2" not in s.model_dump_json()
-    assert s.auth.token_secret.get_secret_value() == "hunter2"
+    secret = "hunter2-correct-horse-battery-staple"
+    s = load({"CALLCENTER_AUTH_TOKEN_SECRET": secret})
+    assert secret not in repr(s) and secret not in s.model_dump_json()
+    assert s.auth.token_secret.get_secret_value() == secret
+
+
+def test_a_short_token_secret_is_refused_without_showing_it() -> None:
+    with pytest.raises(
+        ConfigError, match=r"^auth\.token_secret: must be empty .* not 7$"
+    ) as caught:
+        load({"CALLCENTER_AUTH_TOKEN_SECRET": "hunter2"})
+    assert "hunter2" not in str(caught.value)
 
 
 def test_cli_config_error_is_one_line_and_exit_2() -> None:
@@ -359,3 +368,49 @@ def test_cli_naming_config_error_is_one_line_and_exit_2() -> None:
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0, done.stderr
     assert "ticketing.naming.asset_pattern" in done.stderr and "Traceback" not in done.stderr
+
+
+SECRET_URLS = {
+    "CALLCENTER_DATABASE_URL": "postgresql+asyncpg://desk:s3cret-db@db.example/desk",
+    "CALLCENTER_REDIS_URL": "redis://:s3cret-redis@cache.example:6379/0",
+    "CALLCENTER_AUTH_TOKEN_SECRET": "s3cret-token-0123456789abcdef-0123456789",
+}
+
+
+def test_callcenter_config_prints_no_secret(capsys: pytest.CaptureFixture[str]) -> None:
+    from callcenter.cli import main
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in SECRET_URLS.items():
+            patch.setenv(name, value)
+        patch.setenv("CALLCENTER_CONFIG", str(CONFIG))
+        assert main(["config"]) == 0
+    out = capsys.readouterr().out
+    assert "s3cret" not in out
+    assert "postgresql+asyncpg://desk:***@db.example/desk" in out
+    assert "redis://:***@cache.example:6379/0" in out
+
+
+def test_config_errors_print_no_secret() -> None:
+    bad_url = "mysql://desk:s3cret-db@db.example/desk"
+    with pytest.raises(ConfigError) as caught:
+        load({"CALLCENTER_DATABASE_URL": bad_url})
+    assert "s3cret" not in str(caught.value)
+    assert "mysql://desk:***@db.example/desk" in str(caught.value)
+    with pytest.raises(ConfigError) as caught:
+        load({"CALLCENTER_AUTH_TOKEN_SECRET": "s3cret"}, CONFIG)
+    assert "s3cret" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("postgresql+asyncpg://u:p@h/d", "postgresql+asyncpg://u:***@h/d"),
+        ("redis://:p@h:6379/0", "redis://:***@h:6379/0"),
+        ("sqlite+aiosqlite:///var/callcenter.db", "sqlite+aiosqlite:///var/callcenter.db"),
+        ("redis://h:6379/0", "redis://h:6379/0"),  # no password: nothing to hide
+        ("'postgresql://a:b@h/d'", "'postgresql://a:***@h/d'"),
+    ],
+)
+def test_redact_hides_url_passwords(text: str, shown: str) -> None:
+    assert redact(text) == shown

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -37,6 +37,7 @@ from callcenter.calls.events import CallHoldChanged, MonitoringChanged, Transfer
 from callcenter.clock import Clock
 from callcenter.directory.caller_identity import identify_caller
 from callcenter.knowledge.store import SqlKnowledgeBase
+from callcenter.tasks import TaskOwner
 from callcenter.tickets.records import Ticket, TicketStore
 from callcenter.tickets.sla_alerts import OpenAlert, open_alerts
 from callcenter.tickets.store import SqlTicketStore
@@ -236,7 +237,7 @@ class Hub:
         self._dirty_agents: set[str] = set()
         #: The queue of each agent's last offered call: the wrap-up time comes from it.
         self._last_queue: dict[str, str] = {}
-        self._tasks: set[asyncio.Task[dict[str, Any]]] = set()
+        self._tasks = TaskOwner("console hub")
         self._alert_slots = asyncio.Semaphore(ALERT_LOOKUP_SLOTS)
         self._alert_lookups = 0
         self._alerts_read: asyncio.Task[dict[str, Any]] | None = None
@@ -276,11 +277,7 @@ class Hub:
         # Lookups are let finish first: a query cancelled mid-flight makes SQLAlchemy tear
         # its aiosqlite connection down while the close it started still waits on the
         # connection's thread, which then never answers (a task pending forever).
-        if self._tasks:
-            _, pending = await asyncio.wait(list(self._tasks), timeout=LOOKUP_DRAIN_SECONDS)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+        await self._tasks.settle(LOOKUP_DRAIN_SECONDS)
 
     async def running(self, app: web.Application) -> AsyncIterator[None]:
         """An aiohttp cleanup context: the ticker runs while the application does."""
@@ -474,7 +471,7 @@ class Hub:
         if number is None:
             live.pop_status = "none"
         else:
-            live.lookup = self._spawn(
+            live.lookup = self._tasks.spawn(
                 self._lookup(live, number, now), f"screen-pop-{event.call_id}"
             )
         if session.connection is not None:
@@ -677,7 +674,7 @@ class Hub:
             self._send_alert(alert, None)
             return
         self._alert_lookups += 1
-        self._spawn(self._alert_lookup(alert), f"ticket-alert-{alert.ticket_id}")
+        self._tasks.spawn(self._alert_lookup(alert), f"ticket-alert-{alert.ticket_id}")
 
     async def _alert_lookup(self, alert: OpenAlert) -> dict[str, Any]:
         ticket: Ticket | None = None
@@ -713,12 +710,12 @@ class Hub:
         flight (a tick can overflow every board at once)."""
         read = self._alerts_read
         if fresh or read is None or read.done():
-            read = self._alerts_read = self._spawn(self._read_open_alerts(), "open-alerts")
+            read = self._alerts_read = self._tasks.spawn(self._read_open_alerts(), "open-alerts")
         return PendingSnapshot(self, read)
 
     async def open_alert_items(self) -> list[dict[str, Any]] | None:
         """The open ticket alerts (newest first), or None if not read in time."""
-        read = self._spawn(self._read_open_alerts(), "open-alerts")
+        read = self._tasks.spawn(self._read_open_alerts(), "open-alerts")
         await asyncio.wait({read}, timeout=self.config.alerts_timeout_seconds)
         return _alerts_of(read)
 
@@ -807,16 +804,6 @@ class Hub:
                     log.info("agent %s paused: console closed", session.agent_id)
             except AcdError:
                 log.exception("could not pause agent %s", session.agent_id)
-
-    # ----- owned tasks -----------------------------------------------------------------
-
-    def _spawn(
-        self, coro: Coroutine[Any, Any, dict[str, Any]], name: str
-    ) -> asyncio.Task[dict[str, Any]]:
-        task = asyncio.get_running_loop().create_task(coro, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
 
 
 #: Where the application keeps its hub (the sockets' handlers look it up per request).
