@@ -63,12 +63,19 @@ def _number(value: float | None, digits: int = 1) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
+#: A text cell starting with one of these is a formula to a spreadsheet (OWASP, CSV
+#: injection): a category `=HYPERLINK(...)` would arrive live in the client's report.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: object) -> object:
-    """CSV cells: '' for None, ratios with four decimals."""
+    """CSV cells: '' for None, ratios with four decimals, text never a formula."""
     if value is None:
         return ""
     if isinstance(value, float):
         return f"{value:.4f}"
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value  # shown as text, the quote hidden by the spreadsheet
     return value
 
 

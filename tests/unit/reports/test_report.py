@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +26,7 @@ from callcenter.reports.model import (
     top_faults,
     warranty_window,
 )
+from callcenter.reports.render import write
 
 NOV = Month(2026, 11)
 
@@ -268,3 +271,18 @@ def test_warranty_window_is_the_ninety_days_after_the_month() -> None:
     ]
     report = compute(inputs(assets=assets))
     assert [a.asset_tag for a in report.warranty_ending] == ["0001", "0002"]
+
+
+# -- files ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("formula", ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)"])
+def test_csv_cells_never_arrive_as_formulas(formula: str, tmp_path: Path) -> None:
+    """OWASP's CSV-injection advice: a text cell that starts like a formula is quoted."""
+    report = compute(inputs(tickets=[ticket(1, at(3), category=formula)]))
+    write(report, tmp_path)
+    with (tmp_path / "requests_per_category.csv").open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[1] == ["'" + formula, "1"]
+    per_month = (tmp_path / "requests_per_month.csv").read_text()
+    assert "'" not in per_month  # numbers, and plain text, are left as they are
