@@ -309,7 +309,17 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         bus.subscribe(SlaBreached, hub.on_ticket_alert)
         bus.subscribe(ComplaintEscalated, hub.on_ticket_alert)
         matrix = PriorityMatrix.from_data(settings.ticketing.priority_matrix)
-        deps = ApiDeps(acd_store, store, tokens, registry, clock, health, kb, matrix)
+        deps = ApiDeps(
+            acd_store,
+            store,
+            tokens,
+            registry,
+            clock,
+            health,
+            kb,
+            matrix,
+            settings.auth.login_policy(),
+        )
         app = build_app(deps, hub)
         app[AUDIO] = AudioSource(bridge.browser_audio, service.legs)
         problem_scanner = ProblemScanner(

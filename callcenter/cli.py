@@ -16,8 +16,9 @@ from pathlib import Path
 from callcenter.cmdb import import_cli, naming_cli
 from callcenter.ivr import cli as ivr_cli
 from callcenter.planning import cli as staffing_cli
+from callcenter.redaction import redact
 from callcenter.reports import cli as report_cli
-from callcenter.settings import ConfigError, Settings, load_settings, redact
+from callcenter.settings import ConfigError, Settings, load_settings
 from callcenter.simulator import cli as simulator_cli
 
 EXIT_CONFIG = 2

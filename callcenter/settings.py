@@ -40,6 +40,7 @@ from callcenter.acd.model import (
     Strategy,
 )
 from callcenter.acd.service_level import ServiceLevelFormula
+from callcenter.auth.settings import AuthSettings
 from callcenter.cmdb.naming import (
     ASSET_PATTERN,
     DEFAULT_DEVICE_TYPES,
@@ -51,6 +52,7 @@ from callcenter.cmdb.naming import (
     check_pattern,
 )
 from callcenter.ivr.announcements import QueueAnnouncements
+from callcenter.redaction import SECRET_KEYS, redact
 from callcenter.softphone_bridge.digest import TrunkCredentials, ha1
 from callcenter.tickets.priority import DEFAULT_MATRIX, PriorityError, PriorityMatrix
 from callcenter.tickets.sla import SlaError, parse_duration
@@ -529,27 +531,6 @@ class IvrSettings(_Section):
     file: Path = Path("config/ivr.yaml")
 
 
-#: Shortest token secret accepted: HMAC-SHA256 wants a key as long as its output.
-MIN_TOKEN_SECRET_LENGTH = 32
-
-
-class AuthSettings(_Section):
-    #: Signs API tokens; empty: a random secret per process (tokens die with it).
-    token_secret: SecretStr = SecretStr("")
-    token_ttl_seconds: int = Field(12 * 3600, ge=60)
-
-    @field_validator("token_secret")
-    @classmethod
-    def _long_enough(cls, value: SecretStr) -> SecretStr:
-        length = len(value.get_secret_value())
-        if 0 < length < MIN_TOKEN_SECRET_LENGTH:
-            raise ValueError(
-                f"must be empty (a random secret per process) or at least "
-                f"{MIN_TOKEN_SECRET_LENGTH} characters, not {length}"
-            )
-        return value
-
-
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -649,17 +630,6 @@ def _set_path(data: dict[str, Any], path: tuple[str, ...], name: str, raw: str) 
     node[path[-1]] = raw
 
 
-#: The password of a URL's user part: `postgresql+asyncpg://user:PASSWORD@host/db`.
-_URL_PASSWORD = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]*://[^:/@\s'\"]*:)[^@\s'\"]*@", re.I)
-#: Keys whose values are secrets: a config error names them but never shows the value.
-_SECRET_KEYS = ("secret", "password")
-
-
-def redact(text: str) -> str:
-    """`text` with every URL password replaced by `***`: safe to print or log."""
-    return _URL_PASSWORD.sub(lambda m: m.group("head") + "***@", text)
-
-
 def _one_line(exc: ValidationError, path: Path) -> str:
     error = exc.errors()[0]
     # Union members show up in the location as "lax-or-strict[...]" and the like.
@@ -668,7 +638,7 @@ def _one_line(exc: ValidationError, path: Path) -> str:
     if error["type"] == "extra_forbidden":
         return f"{key}: unknown key (in {path} or the environment)"
     value = error.get("input")
-    secret = any(word in part for part in parts for word in _SECRET_KEYS)
+    secret = any(word in part for part in parts for word in SECRET_KEYS)
     shown = "" if secret or isinstance(value, (dict, list)) else f" (got {redact(repr(value))})"
     # Our validators' ValueErrors come prefixed; the message itself is what to read.
     message = str(error["msg"]).removeprefix("Value error, ")

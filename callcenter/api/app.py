@@ -28,6 +28,7 @@ from callcenter.api.errors import error_middleware
 from callcenter.api.websocket import audio as websocket_audio
 from callcenter.api.worker import add_worker
 from callcenter.auth.passwords import hash_password
+from callcenter.auth.throttle import LoginThrottle
 
 #: No API body comes near this; bigger requests get 413 before a handler reads them.
 MAX_BODY_BYTES = 64 * 1024
@@ -59,6 +60,7 @@ def build_app(deps: ApiDeps, hub: websocket.Hub | None = None) -> web.Applicatio
     app[DEPS] = deps
     app[DUMMY_PASSWORD_HASH] = hash_password(secrets.token_urlsafe(24))
     add_worker(app)
+    app[auth.THROTTLE] = LoginThrottle(deps.clock, deps.login_policy)
     app.router.add_get("/healthz", ops.healthz)
     app.router.add_get("/metrics", ops.metrics)
     app.router.add_post("/api/v1/auth/login", auth.login)

@@ -7,6 +7,8 @@ application lists its handler as such, so a new route cannot forget to check the
 from __future__ import annotations
 
 import asyncio
+import logging
+import math
 from collections.abc import Collection
 
 from aiohttp import web
@@ -16,8 +18,13 @@ from callcenter.api.bodies import LoginBody, parse_body
 from callcenter.api.deps import DEPS, DUMMY_PASSWORD_HASH, PRINCIPAL
 from callcenter.api.errors import ApiError
 from callcenter.auth.passwords import verify_password
+from callcenter.auth.throttle import LoginThrottle
 from callcenter.auth.tokens import Principal
 from callcenter.tickets.records import Role
+
+#: Sign-ins, failures and lock-outs, for the audit trail of whoever runs the desk.
+audit = logging.getLogger("callcenter.audit")
+THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 
 #: Unmatched paths under this prefix still need a token, so probing reveals no routes.
 PROTECTED_PREFIX = "/api/"
@@ -71,13 +78,36 @@ def supervises(who: Principal) -> bool:
 
 async def login(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
+    throttle = request.app[THROTTLE]
     body = await parse_body(request, LoginBody)
+    source = request.remote or "unknown"
+    wait = throttle.wait(body.username, source)
+    if wait > 0:  # before the password is checked: a locked-out guesser costs no scrypt
+        audit.warning("login refused for %r from %s: locked out", body.username, source)
+        raise ApiError(
+            429,
+            "too_many_attempts",
+            "too many wrong passwords; try again later",
+            headers={"Retry-After": str(math.ceil(wait))},
+        )
     account = await deps.store.agent_account(body.username)
     # Unknown users are checked against a dummy hash: the reply time does not tell
     # an attacker which usernames exist.
     stored = account.password_hash if account else request.app[DUMMY_PASSWORD_HASH]
     matches = await asyncio.to_thread(verify_password, body.password, stored)
     if account is None or not matches:
+        locked = throttle.failed(body.username, source)
+        audit.warning("login failed for %r from %s", body.username, source)
+        for what in locked:
+            audit.warning(
+                "login locked out for %s (%r from %s) for %.0f s",
+                what,
+                body.username,
+                source,
+                throttle.policy.lockout_seconds,
+            )
         raise ApiError(401, "invalid_credentials", "unknown username or wrong password")
+    throttle.succeeded(body.username)
+    audit.info("login of %s (%s) from %s", account.username, account.role.value, source)
     token = deps.tokens.issue(account.username, account.role)
     return web.json_response({"token": token, "role": account.role.value})

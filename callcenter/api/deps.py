@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 from callcenter.acd.acd import Acd
 from callcenter.acd_store import AcdStore
 from callcenter.api.errors import ApiError
+from callcenter.auth.throttle import DEFAULT_LOGIN_POLICY, ThrottlePolicy
 from callcenter.auth.tokens import Principal, TokenSigner
 from callcenter.clock import Clock
 from callcenter.knowledge.store import SqlKnowledgeBase
@@ -34,6 +35,8 @@ class ApiDeps:
     kb: SqlKnowledgeBase | None = None
     #: Impact x urgency -> priority for tickets created or re-rated over the API.
     priority_matrix: PriorityMatrix = DEFAULT_MATRIX
+    #: When wrong passwords lock a username or a source address out (`auth.login_*`).
+    login_policy: ThrottlePolicy = DEFAULT_LOGIN_POLICY
 
     @property
     def acd(self) -> Acd:

@@ -22,7 +22,7 @@ OVERSIZE = {
     "callcenter/api/websocket/hub.py": 823,
     "callcenter/calls/service.py": 1349,
     "callcenter/ivr/flowfile.py": 730,
-    "callcenter/settings.py": 648,
+    "callcenter/settings.py": 645,
     "callcenter/simulator/engine.py": 625,
     "callcenter/softphone_bridge/pjsua_thread.py": 1009,
     "callcenter/cmdb/asset_import.py": 705,

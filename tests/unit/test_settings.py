@@ -9,7 +9,8 @@ import pytest
 
 from callcenter.acd.model import DEFAULT_DISPOSITIONS
 from callcenter.cmdb.naming import DEFAULT_DEVICE_TYPES, DEFAULT_STANDARD, NamingError
-from callcenter.settings import ConfigError, Settings, env_names, load_settings, redact
+from callcenter.redaction import redact
+from callcenter.settings import ConfigError, Settings, env_names, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "config" / "callcenter.yaml"
