@@ -25,7 +25,7 @@ run: venv pjsua2 prompts db demo
 	$(CC) serve
 
 test: venv pjsua2 prompts services cluster-packages lint
-	$(PY) -m pytest -q -p no:cacheprovider -n 4 --dist worksteal tests
+	$(PY) -m pytest -q -p no:cacheprovider -n 4 --dist worksteal --durations=30 tests
 
 lint: venv
 	$(VENV)/bin/ruff check callcenter tests scripts benchmarks
