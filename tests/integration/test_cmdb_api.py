@@ -21,6 +21,12 @@ from tests.integration.test_kb_api import problem_field
 TODAY = date.today()
 
 
+@pytest.fixture
+def demo_day() -> date:
+    """The demo data is dated from the same day as the desk's clock."""
+    return TODAY
+
+
 def _day(days: int) -> str:
     return (TODAY + timedelta(days=days)).isoformat()
 

@@ -37,6 +37,12 @@ KNOWN = "(known: COM, LAP, MON, NET, PHN, PRN, SCN, SOF, SRV)"
 NEW_ITEM = {"asset_tag": "0000COM0042", "name": "KJC-COM-0042", "type": "desktop"}
 
 
+@pytest.fixture
+def demo_day() -> date:
+    """The demo data is dated from the same day as the desk's clock."""
+    return TODAY
+
+
 async def _desk(
     aiohttp_client: AiohttpClient, store: SqlTicketStore, policy: NamingPolicy | None
 ) -> Desk:
