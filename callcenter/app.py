@@ -27,6 +27,7 @@ from prometheus_client import (
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DataError, IntegrityError
 
+from callcenter.accounts.exposure import only_this_machine, published_passwords_in_use
 from callcenter.acd.acd import Acd
 from callcenter.acd.commands import AddAgent
 from callcenter.acd.events import AcdEvent, CallAbandoned, CallCompleted
@@ -57,6 +58,7 @@ from callcenter.clock import SystemClock
 from callcenter.complaints.model import ComplaintEscalated, ComplaintLimits
 from callcenter.console import PEER_AUDIO
 from callcenter.db.migrate import pending_revision
+from callcenter.demo import published_passwords
 from callcenter.events import EventBus
 from callcenter.ivr.announcements import announcement_prompts
 from callcenter.ivr.events import IvrFinished
@@ -142,7 +144,11 @@ def _raise_open_files_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
-async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
+async def serve(
+    settings: Settings, stop: asyncio.Event | None = None, *, insecure_demo: bool = False
+) -> int:
+    """Run the call center until `stop` (or SIGINT/SIGTERM). `insecure_demo` lets it
+    listen beyond loopback with the demo's passwords or without a token secret."""
     _raise_open_files_limit()
     loop = asyncio.get_running_loop()
     stop = stop or asyncio.Event()
@@ -258,6 +264,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         _close_lost_records(bus, acd_store, store, recorder)
 
         secret = settings.auth.token_secret.get_secret_value().encode()
+        if not insecure_demo:
+            await _refuse_published_credentials(settings, store, secret)
         if not secret:
             log.warning("auth.token_secret is empty: tokens last only as long as this process")
             secret = secrets.token_bytes(32)
@@ -475,3 +483,25 @@ def _permanent_write_error(exc: Exception) -> bool:
 
 def _now_utc(clock: SystemClock) -> datetime:
     return datetime.fromtimestamp(clock.now(), UTC)
+
+
+async def _refuse_published_credentials(
+    settings: Settings, store: SqlTicketStore, secret: bytes
+) -> None:
+    """On a network, no made-up token secret and no account with the demo's password."""
+    host = settings.http.host
+    if only_this_machine(host):
+        return
+    advice = "or start with --insecure-demo to accept the risk"
+    if not secret:
+        raise StartupError(
+            f"auth.token_secret: empty while http.host {host} is reachable from other"
+            f" machines; set one of 32 or more characters {advice}"
+        )
+    exposed = await published_passwords_in_use(await store.agent_accounts(), published_passwords())
+    if exposed:
+        raise StartupError(
+            f"accounts {', '.join(exposed)} still have the demo's published passwords while"
+            f" http.host {host} is reachable from other machines; change them with"
+            f" `callcenter users passwd NAME` {advice}"
+        )

@@ -1,5 +1,5 @@
-"""The `callcenter` command: serve, db upgrade, demo load, import, naming check, report,
-prompts build.
+"""The `callcenter` command: serve, db upgrade, demo load, users, import, naming check,
+report, prompts build.
 
 Configuration problems print one line and exit 2; no traceback reaches the operator.
 """
@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from callcenter.accounts import cli as users_cli
 from callcenter.cmdb import import_cli, naming_cli
 from callcenter.ivr import cli as ivr_cli
 from callcenter.planning import cli as staffing_cli
@@ -32,7 +33,14 @@ def _parser() -> argparse.ArgumentParser:
         help="settings file (default: $CALLCENTER_CONFIG or config/callcenter.yaml)",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="run the SIP bridge, ACD, API and metrics in one process")
+    serve = commands.add_parser(
+        "serve", help="run the SIP bridge, ACD, API and metrics in one process"
+    )
+    serve.add_argument(
+        "--insecure-demo",
+        action="store_true",
+        help="listen beyond loopback even with the demo's passwords or no token secret",
+    )
     db = commands.add_parser("db", help="database schema").add_subparsers(
         dest="action", required=True
     )
@@ -41,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
         dest="action", required=True
     )
     demo.add_parser("load", help="load Demo Corp, its employees, devices and agents (idempotent)")
+    users_cli.add_commands(commands)
     import_cli.add_commands(commands)
     naming_cli.add_commands(commands)
     report_cli.add_commands(commands)
@@ -86,7 +95,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
     try:
         if args.command == "serve":
-            return asyncio.run(serve(settings))
+            return asyncio.run(serve(settings, insecure_demo=args.insecure_demo))
         if args.command == "db":
             from callcenter.db.migrate import upgrade
 
@@ -95,6 +104,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         if args.command == "demo":
             return asyncio.run(_load_demo(settings))
+        if args.command == "users":
+            return users_cli.run(args, settings)
         if args.command == "import":
             return import_cli.run(args, settings)
         if args.command == "naming":

@@ -207,6 +207,11 @@ AGENTS = (
 )
 
 
+def published_passwords() -> dict[str, str]:
+    """Username -> the demo password anyone who read the README knows."""
+    return {agent.username: agent.password for agent in AGENTS}
+
+
 @dataclass(frozen=True)
 class _Article:
     title: str

@@ -64,6 +64,7 @@ def build_app(deps: ApiDeps, hub: websocket.Hub | None = None) -> web.Applicatio
     app.router.add_get("/healthz", ops.healthz)
     app.router.add_get("/metrics", ops.metrics)
     app.router.add_post("/api/v1/auth/login", auth.login)
+    app.router.add_post("/api/v1/auth/logout", auth.logout)
     routes.add_routes(app)
     tickets.add_routes(app)
     admin.add_routes(app)

@@ -14,8 +14,10 @@ from collections.abc import Collection
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from callcenter.accounts.service import AccountService
+from callcenter.accounts.store import SqlAccounts
 from callcenter.api.bodies import LoginBody, parse_body
-from callcenter.api.deps import DEPS, DUMMY_PASSWORD_HASH, PRINCIPAL
+from callcenter.api.deps import DEPS, DUMMY_PASSWORD_HASH, PRINCIPAL, sql_store
 from callcenter.api.errors import ApiError
 from callcenter.auth.passwords import verify_password
 from callcenter.auth.throttle import LoginThrottle
@@ -38,7 +40,7 @@ def bearer_auth(public: Collection[Handler]) -> Middleware:
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         if _is_public(request, public):
             return await handler(request)
-        principal = _bearer_principal(request)
+        principal = await _bearer_principal(request)
         if principal is None:
             raise ApiError(
                 401,
@@ -60,11 +62,11 @@ def _is_public(request: web.Request, public: Collection[Handler]) -> bool:
     return match_info.handler in public
 
 
-def _bearer_principal(request: web.Request) -> Principal | None:
+async def _bearer_principal(request: web.Request) -> Principal | None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer":
         return None
-    return request.app[DEPS].tokens.verify(token.strip())
+    return await request.app[DEPS].gate.principal(token.strip())
 
 
 def principal(request: web.Request) -> Principal:
@@ -95,6 +97,9 @@ async def login(request: web.Request) -> web.Response:
     # an attacker which usernames exist.
     stored = account.password_hash if account else request.app[DUMMY_PASSWORD_HASH]
     matches = await asyncio.to_thread(verify_password, body.password, stored)
+    if account is not None and matches and not account.active:
+        audit.warning("login refused for %r from %s: account disabled", body.username, source)
+        raise ApiError(401, "invalid_credentials", "unknown username or wrong password")
     if account is None or not matches:
         locked = throttle.failed(body.username, source)
         audit.warning("login failed for %r from %s", body.username, source)
@@ -109,5 +114,15 @@ async def login(request: web.Request) -> web.Response:
         raise ApiError(401, "invalid_credentials", "unknown username or wrong password")
     throttle.succeeded(body.username)
     audit.info("login of %s (%s) from %s", account.username, account.role.value, source)
-    token = deps.tokens.issue(account.username, account.role)
+    token = deps.tokens.issue(account.username, account.role, account.token_version)
     return web.json_response({"token": token, "role": account.role.value})
+
+
+async def logout(request: web.Request) -> web.Response:
+    """Void every token of the caller's account, this one included (all its devices)."""
+    who = principal(request)
+    await AccountService(SqlAccounts(sql_store(request)), request.app[DEPS].clock).logout(
+        who.username
+    )
+    audit.info("logout of %s", who.username)
+    return web.Response(status=204)

@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 from callcenter.acd.acd import Acd
 from callcenter.acd_store import AcdStore
 from callcenter.api.errors import ApiError
+from callcenter.auth.gate import TokenGate
 from callcenter.auth.throttle import DEFAULT_LOGIN_POLICY, ThrottlePolicy
 from callcenter.auth.tokens import Principal, TokenSigner
 from callcenter.clock import Clock
@@ -37,6 +38,11 @@ class ApiDeps:
     priority_matrix: PriorityMatrix = DEFAULT_MATRIX
     #: When wrong passwords lock a username or a source address out (`auth.login_*`).
     login_policy: ThrottlePolicy = DEFAULT_LOGIN_POLICY
+
+    @property
+    def gate(self) -> TokenGate:
+        """Checks a token against its account too (revoked, disabled, demoted)."""
+        return TokenGate(self.tokens, self.store.agent_account)
 
     @property
     def acd(self) -> Acd:

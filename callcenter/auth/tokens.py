@@ -1,9 +1,11 @@
-"""Stateless bearer tokens: a signed claim of who the caller is, its role and until when.
+"""Bearer tokens: a signed claim of who the caller is, its role, its account's token
+version and until when.
 
-No session table: any process holding the secret can check a token, and a restart with
-a new (random) secret logs everyone out. The format is `<payload>.<signature>`, both
-urlsafe base64 without padding; the payload is JSON, the signature HMAC-SHA256 of the
-payload text.
+The signature proves we issued the token; whether it still counts is the account's
+business (`auth.gate`): a token is void once its account's version moved on (logout,
+new password, other role, disabled). A restart with a new (random) secret logs everyone
+out. The format is `<payload>.<signature>`, both urlsafe base64 without padding; the
+payload is JSON, the signature HMAC-SHA256 of the payload text.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ class Principal:
     username: str
     role: Role
     expires_at: float  # seconds since the Unix epoch
+    #: The account's token version when the token was issued (absent in a claim: 0).
+    version: int = 0
 
 
 class TokenSigner:
@@ -45,9 +49,9 @@ class TokenSigner:
         self._ttl = ttl_seconds
         self._clock = clock
 
-    def issue(self, username: str, role: Role) -> str:
+    def issue(self, username: str, role: Role, version: int = 0) -> str:
         expires_at = math.floor(self._clock.now()) + self._ttl
-        claims = {"sub": username, "role": role.value, "exp": expires_at}
+        claims = {"sub": username, "role": role.value, "exp": expires_at, "ver": version}
         payload = _b64encode(json.dumps(claims, separators=(",", ":")).encode())
         return f"{payload}.{self._sign(payload)}"
 
@@ -67,16 +71,16 @@ class TokenSigner:
         claims = _claims(payload)
         if claims is None:
             return None
-        username, role, expires_at = claims
+        username, role, expires_at, version = claims
         if self._clock.now() >= expires_at:
             return None
-        return Principal(username, role, expires_at)
+        return Principal(username, role, expires_at, version)
 
     def _sign(self, payload: str) -> str:
         return _b64encode(hmac.new(self._secret, payload.encode(), hashlib.sha256).digest())
 
 
-def _claims(payload: str) -> tuple[str, Role, float] | None:
+def _claims(payload: str) -> tuple[str, Role, float, int] | None:
     """Decode a payload whose signature is good; None if it is not one we would issue."""
     try:
         data: Any = json.loads(_b64decode(payload))
@@ -93,7 +97,10 @@ def _claims(payload: str) -> tuple[str, Role, float] | None:
         return None
     if not math.isfinite(expires_at):
         return None
-    return username, Role(role), float(expires_at)
+    version = data.get("ver", 0)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+        return None
+    return username, Role(role), float(expires_at), version
 
 
 def _b64encode(raw: bytes) -> str:

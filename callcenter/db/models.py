@@ -189,6 +189,11 @@ class Agent(Base):
     sip_uri: Mapped[str | None] = mapped_column(String(255))
     skills: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=_utcnow)
+    #: Tokens issued at another version are void: bumped by logout, a new password,
+    #: another role and disabling.
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    #: Set while the account may not sign in; its tokens are void too.
+    disabled_at: Mapped[datetime | None] = mapped_column(default=None)
 
     #: The queues it serves, by name; load them explicitly (`selectinload`).
     memberships: Mapped[list[AgentQueue]] = relationship(

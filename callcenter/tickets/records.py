@@ -129,6 +129,10 @@ class AgentAccount:
     skills: dict[str, int] = field(default_factory=dict)
     #: Queue -> level and penalty there; one entry per name in `queues`.
     memberships: dict[str, QueueMembership] = field(default_factory=dict)
+    #: Tokens of another version are void (see `callcenter.auth.gate`).
+    token_version: int = 0
+    #: False while the account is disabled: no sign-in, no token counts.
+    active: bool = True
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import joinedload, selectinload
 
+from callcenter.accounts.store import SqlAccounts
 from callcenter.db import models
 from callcenter.directory.org_sla import choose_calendar
 from callcenter.directory.org_store import organisation_sla
@@ -33,8 +34,6 @@ from callcenter.directory.phone import normalise
 from callcenter.knowledge.store import count_use
 from callcenter.tickets.calendar import BusinessCalendar, calendar_data
 from callcenter.tickets.records import (
-    MAX_LEVEL,
-    MIN_LEVEL,
     OPEN_TICKET_STATUSES,
     AcdEventEntry,
     AgentAccount,
@@ -43,7 +42,6 @@ from callcenter.tickets.records import (
     Device,
     Employee,
     QueueMembership,
-    Role,
     Ticket,
     TicketStatus,
 )
@@ -195,6 +193,10 @@ class SqlTicketStore:
         async with self._sessions() as session, session.begin():
             yield session
 
+    def read_transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """One reading transaction; for the feature stores that share this database."""
+        return self._read()
+
     @asynccontextmanager
     async def write_transaction(self) -> AsyncIterator[AsyncSession]:
         """One writing transaction, committed on leaving; for adapters such as the demo data."""
@@ -249,72 +251,27 @@ class SqlTicketStore:
             )
             return [_device(row) for row in rows]
 
+    # Accounts live in `accounts.store`; these keep the TicketStore protocol whole.
     async def agent_accounts(self) -> list[AgentAccount]:
-        async with self._read() as session:
-            rows = await session.scalars(_agent_query().order_by(models.Agent.username))
-            return [_agent(row) for row in rows]
+        return await SqlAccounts(self).all()
 
     async def agent_account(self, username: str) -> AgentAccount | None:
-        async with self._read() as session:
-            row = await session.scalar(_agent_query().where(models.Agent.username == username))
-            return None if row is None else _agent(row)
+        return await SqlAccounts(self).find(username)
 
     async def set_agent_memberships(
         self, username: str, memberships: Mapping[str, QueueMembership]
     ) -> AgentAccount | None:
-        """Replace the account's queues, levels and penalties, all or nothing."""
-        wanted = {queue: QueueMembership(m.level, m.penalty) for queue, m in memberships.items()}
-        async with self.write_transaction() as session:
-            agent_id = await _lock_agent(session, username)
-            if agent_id is None:
-                return None
-            await session.execute(
-                delete(models.AgentQueue).where(models.AgentQueue.agent_id == agent_id)
-            )
-            session.add_all(
-                models.AgentQueue(agent_id=agent_id, queue=queue, level=m.level, penalty=m.penalty)
-                for queue, m in wanted.items()
-            )
-            return await _reload_agent(session, agent_id)
+        return await SqlAccounts(self).set_memberships(username, memberships)
 
     async def set_agent_membership(
         self, username: str, queue: str, membership: QueueMembership | None
     ) -> AgentAccount | None:
-        """Add or change one queue of the account; None removes it (absent: no change)."""
-        async with self.write_transaction() as session:
-            agent_id = await _lock_agent(session, username)
-            if agent_id is None:
-                return None
-            row = await session.get(models.AgentQueue, (agent_id, queue))
-            if membership is None:
-                if row is not None:
-                    await session.delete(row)
-            elif row is None:
-                session.add(
-                    models.AgentQueue(
-                        agent_id=agent_id,
-                        queue=queue,
-                        level=membership.level,
-                        penalty=membership.penalty,
-                    )
-                )
-            else:
-                row.level, row.penalty = membership.level, membership.penalty
-            return await _reload_agent(session, agent_id)
+        return await SqlAccounts(self).set_membership(username, queue, membership)
 
     async def set_agent_skills(
         self, username: str, skills: Mapping[str, int]
     ) -> AgentAccount | None:
-        """Replace the account's skills (name -> level 1-10)."""
-        checked = {str(name): _skill_level(name, level) for name, level in skills.items()}
-        async with self.write_transaction() as session:
-            agent_id = await _lock_agent(session, username)
-            if agent_id is None:
-                return None
-            await session.execute(
-                update(models.Agent).where(models.Agent.id == agent_id).values(skills=checked)
-            )
-            return await _reload_agent(session, agent_id)
+        return await SqlAccounts(self).set_skills(username, skills)
 
     # -- call records --------------------------------------------------------------------
 
@@ -989,35 +946,6 @@ def _employee_query() -> Select[models.Employee]:
     )
 
 
-def _agent_query() -> Select[models.Agent]:
-    return select(models.Agent).options(selectinload(models.Agent.memberships))
-
-
-async def _lock_agent(session: AsyncSession, username: str) -> int | None:
-    """The account's id, its row locked until the transaction ends (PostgreSQL; SQLite's
-    `BEGIN IMMEDIATE` already serialises writers): changes of one account queue up."""
-    agent_id: int | None = await session.scalar(
-        select(models.Agent.id).where(models.Agent.username == username).with_for_update()
-    )
-    return agent_id
-
-
-async def _reload_agent(session: AsyncSession, agent_id: int) -> AgentAccount:
-    """The account as the transaction leaves it (pending changes flushed first)."""
-    await session.flush()
-    row = await session.scalar(
-        _agent_query().where(models.Agent.id == agent_id).execution_options(populate_existing=True)
-    )
-    assert row is not None
-    return _agent(row)
-
-
-def _skill_level(name: str, level: int) -> int:
-    if not MIN_LEVEL <= level <= MAX_LEVEL:
-        raise ValueError(f"skill {name!r}: level {level} is not from {MIN_LEVEL} to {MAX_LEVEL}")
-    return level
-
-
 def _call_query() -> Select[models.CallRecord, str | None]:
     return select(models.CallRecord, models.Employee.username).outerjoin(
         models.Employee, models.Employee.id == models.CallRecord.employee_id
@@ -1143,20 +1071,6 @@ def _device(row: models.Device) -> Device:
         vendor=row.vendor,
         warranty_end=row.warranty_end,
         owner_id=row.owner_employee_id,
-    )
-
-
-def _agent(row: models.Agent) -> AgentAccount:
-    memberships = {m.queue: QueueMembership(m.level, m.penalty) for m in row.memberships}
-    return AgentAccount(
-        username=row.username,
-        display_name=row.display_name,
-        role=Role(row.role),
-        password_hash=row.password_hash,
-        sip_uri=row.sip_uri,
-        queues=tuple(memberships),
-        skills={str(name): int(level) for name, level in row.skills.items()},
-        memberships=memberships,
     )
 
 

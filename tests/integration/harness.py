@@ -61,6 +61,8 @@ class Server:
     rtp_port_range: int = 2000
     ivr_file: Path = ROOT / "tests" / "e2e" / "ivr-straight.yaml"
     extra_env: dict[str, str] = field(default_factory=dict)
+    #: Options after `callcenter serve`.
+    serve_args: tuple[str, ...] = ()
     process: subprocess.Popen[bytes] | None = None
     _log_file: Any = None
 
@@ -94,11 +96,12 @@ class Server:
         env.update(self.extra_env)
         return env
 
-    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def cli(self, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "callcenter", *args],
             env=self.env(),
             cwd=self.workdir,
+            input=stdin,
             capture_output=True,
             text=True,
             timeout=120,
@@ -125,7 +128,7 @@ class Server:
         require_pjsua2()
         self._log_file = (self.workdir / "server.log").open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "callcenter", "serve"],
+            [sys.executable, "-m", "callcenter", "serve", *self.serve_args],
             env=self.env(),
             cwd=self.workdir,
             stdout=self._log_file,

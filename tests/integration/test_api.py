@@ -17,7 +17,7 @@ from callcenter.acd import events as ev
 from callcenter.acd.acd import Acd
 from callcenter.acd.model import AgentState, QueueSettings
 from callcenter.acd_store import LocalAcdStore
-from callcenter.api import ApiDeps, build_app
+from callcenter.api import ApiDeps, build_app, openapi
 from callcenter.auth.tokens import TokenSigner
 from callcenter.clock import ManualClock
 from callcenter.events import EventBus
@@ -164,6 +164,14 @@ async def test_healthz_needs_no_token(desk: Desk) -> None:
     resp = await desk.client.get("/healthz")
     assert resp.status == 503
     assert await resp.json() == {"status": "starting"}
+
+
+async def test_the_openapi_document_is_for_token_holders_only(desk: Desk) -> None:
+    resp = await desk.client.get(openapi.DOCUMENT_PATH)
+    assert resp.status == 401
+    resp = await desk.client.get(openapi.DOCUMENT_PATH, headers=await desk.auth("sue"))
+    assert resp.status == 200 and resp.content_type == "application/json"
+    assert await resp.json() == openapi.document()
 
 
 async def test_metrics_exposition_needs_no_token(desk: Desk) -> None:

@@ -15,12 +15,15 @@ from aiohttp.test_utils import TestClient
 from prometheus_client import CollectorRegistry
 from pytest_aiohttp import AiohttpClient
 
+from callcenter.accounts.store import SqlAccounts
 from callcenter.acd.acd import Acd
 from callcenter.acd.model import QueueSettings
 from callcenter.acd_store import LocalAcdStore
 from callcenter.api import ApiDeps, build_app
 from callcenter.auth.tokens import TokenSigner
 from callcenter.clock import ManualClock
+from callcenter.db.migrate import upgrade
+from callcenter.demo import load_demo
 from callcenter.events import EventBus
 from callcenter.planning.cli import add_commands, run
 from callcenter.tickets.records import Role
@@ -33,6 +36,8 @@ ERLANG = "/api/v1/staffing/erlang"
 PLAN = "/api/v1/staffing/plan"
 WORKED = "calls=100&interval_minutes=30&aht=180&answer_within=20&target=0.8"
 CASE_STUDY = "pcs=2600&printers=800"
+#: An account of each role (the demo's, and an admin added): tokens are checked against it.
+ACCOUNTS = {Role.AGENT: "alice", Role.SUPERVISOR: "sue", Role.ADMIN: "ada"}
 
 
 @dataclass
@@ -41,7 +46,7 @@ class Api:
     tokens: TokenSigner
 
     async def get(self, path: str, role: Role = Role.AGENT) -> tuple[int, Any]:
-        token = self.tokens.issue(f"someone-{role.value}", role)
+        token = self.tokens.issue(ACCOUNTS[role], role)
         resp = await self.client.get(path, headers={"Authorization": f"Bearer {token}"})
         assert resp.content_type == "application/json"
         return resp.status, await resp.json()
@@ -51,8 +56,12 @@ class Api:
 async def api(aiohttp_client: AiohttpClient, tmp_path: Path) -> AsyncIterator[Api]:
     clock = ManualClock()
     tokens = TokenSigner(SECRET, 3600, clock)
-    # The staffing routes never touch the store; it connects lazily, so it stays unopened.
-    store = open_store(f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}", "CN")
+    # The staffing routes never touch the store; the token check reads alice's account.
+    url = f"sqlite+aiosqlite:///{tmp_path / 'accounts.db'}"
+    await upgrade(url)
+    store = open_store(url, "CN")
+    await load_demo(store)
+    await SqlAccounts(store).add(ACCOUNTS[Role.ADMIN], "Ada", Role.ADMIN, "x", None)
     deps = ApiDeps(
         acd_store=LocalAcdStore(Acd([QueueSettings("helpdesk")], clock, EventBus().publish)),
         store=store,

@@ -17,10 +17,8 @@ from callcenter.acd.acd import Acd
 from callcenter.acd.model import QueueSettings
 from callcenter.acd_store import LocalAcdStore
 from callcenter.api import ApiDeps, build_app, openapi
-from callcenter.api.deps import DEPS
 from callcenter.auth.tokens import TokenSigner
 from callcenter.clock import ManualClock
-from callcenter.tickets.records import Role
 from callcenter.tickets.store import open_store
 
 #: Routes that are not part of the REST document, by path prefix: the consoles' HTML and
@@ -185,15 +183,3 @@ def test_every_fragment_file_is_shipped_as_package_data() -> None:
     pyproject = (Path(__file__).parents[2] / "pyproject.toml").read_text()
     assert '"api/openapi/*.yaml"' in pyproject
     assert sorted(p.name for p in openapi.FRAGMENT_DIR.glob("*.yaml"))
-
-
-async def test_the_server_serves_the_document_to_token_holders_only(
-    app: web.Application, aiohttp_client: Any
-) -> None:
-    client = await aiohttp_client(app)
-    resp = await client.get(openapi.DOCUMENT_PATH)
-    assert resp.status == 401
-    token = app[DEPS].tokens.issue("sue", Role.SUPERVISOR)
-    resp = await client.get(openapi.DOCUMENT_PATH, headers={"Authorization": f"Bearer {token}"})
-    assert resp.status == 200 and resp.content_type == "application/json"
-    assert await resp.json() == openapi.document()

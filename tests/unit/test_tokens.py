@@ -131,3 +131,14 @@ def test_refuses_empty_secret(clock: ManualClock) -> None:
 def test_refuses_non_positive_ttl(clock: ManualClock) -> None:
     with pytest.raises(ValueError, match="lifetime"):
         TokenSigner(SECRET, 0, clock)
+
+
+def test_the_account_version_travels_in_the_token(signer: TokenSigner) -> None:
+    principal = signer.verify(signer.issue("alice", Role.AGENT, 7))
+    assert principal == Principal("alice", Role.AGENT, 1_764_003_600.0, 7)
+
+
+@pytest.mark.parametrize("version", [-1, 1.5, "3", True, None])
+def test_a_version_we_never_issue_is_refused(signer: TokenSigner, version: object) -> None:
+    claims = {"sub": "alice", "role": "agent", "exp": 1_764_003_600, "ver": version}
+    assert signer.verify(_forge(json.dumps(claims).encode())) is None

@@ -17,15 +17,15 @@ import contextlib
 import json
 import logging
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
 from callcenter.api.websocket.hub import HUB
 from callcenter.api.websocket.protocol import Close, Role, error
-from callcenter.api.websocket.session import open_socket
+from callcenter.api.websocket.session import Closing, open_socket, until_void
 from callcenter.softphone_bridge.audio_pipe import (
     FRAME_BYTES,
     FRAME_MS,
@@ -91,7 +91,9 @@ async def audio_socket(request: web.Request) -> web.StreamResponse:
                 "frame_bytes": FRAME_BYTES,
             }
         )
-        await _pump(ws, pipe)
+        closing = await _pump(ws, pipe, until_void(hub, lambda: found))
+        if closing is not None:
+            await ws.close(code=closing.code, message=closing.reason.encode())
     finally:
         pipe.attached = False
         if not ws.closed:
@@ -112,8 +114,11 @@ def _own_pipe(app: web.Application, agent_id: str) -> tuple[str | None, AudioPip
     return call_id, source.audio.get(legs.agent_leg)
 
 
-async def _pump(ws: web.WebSocketResponse, pipe: AudioPipe) -> None:
-    """Frames both ways until the leg ends (the pipe says None) or the browser goes."""
+async def _pump(
+    ws: web.WebSocketResponse, pipe: AudioPipe, void: Coroutine[Any, Any, Closing]
+) -> Closing | None:
+    """Frames both ways until the leg ends (the pipe says None), the browser goes, or the
+    token stops counting (`void` returns how to close)."""
 
     async def to_browser() -> None:
         while (frame := await pipe.receive()) is not None:
@@ -121,11 +126,14 @@ async def _pump(ws: web.WebSocketResponse, pipe: AudioPipe) -> None:
 
     sender = asyncio.create_task(to_browser(), name=f"audio-out-{pipe.leg_id[:8]}")
     receiver = asyncio.create_task(ws.receive(), name=f"audio-in-{pipe.leg_id[:8]}")
+    watcher = asyncio.create_task(void, name=f"audio-auth-{pipe.leg_id[:8]}")
     try:
         while True:
-            await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({sender, receiver, watcher}, return_when=asyncio.FIRST_COMPLETED)
+            if watcher.done():
+                return watcher.result()
             if sender.done():
-                return  # the leg ended, or the socket broke while sending
+                return None  # the leg ended, or the socket broke while sending
             msg = receiver.result()
             if msg.type is WSMsgType.BINARY:
                 if len(msg.data) == FRAME_BYTES:
@@ -137,13 +145,13 @@ async def _pump(ws: web.WebSocketResponse, pipe: AudioPipe) -> None:
                 problem = "only binary audio frames are accepted here"
                 await ws.send_str(json.dumps(error(None, "invalid_message", problem)))
             else:  # close, error: the browser went away
-                return
+                return None
             receiver = asyncio.create_task(ws.receive(), name=f"audio-in-{pipe.leg_id[:8]}")
     finally:
-        for task in (sender, receiver):
+        for task in (sender, receiver, watcher):
             task.cancel()
         with contextlib.suppress(asyncio.CancelledError, ConnectionError):
-            await asyncio.gather(sender, receiver, return_exceptions=True)
+            await asyncio.gather(sender, receiver, watcher, return_exceptions=True)
 
 
 async def close_all(app: web.Application) -> None:

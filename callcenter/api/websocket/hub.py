@@ -32,6 +32,7 @@ from callcenter.acd_store.store import fire
 from callcenter.api.websocket import alerts, screen_pop, views
 from callcenter.api.websocket.control import CallControl
 from callcenter.api.websocket.protocol import PROTOCOL_VERSION, Close, Role
+from callcenter.auth.gate import TokenGate
 from callcenter.auth.tokens import Principal, TokenSigner
 from callcenter.calls.events import CallHoldChanged, MonitoringChanged, TransferChanged
 from callcenter.clock import Clock
@@ -220,7 +221,7 @@ class Hub:
         self.acd_store = acd_store
         self.acd: Acd = acd_store.acd
         self.store = store
-        self.tokens = tokens
+        self.gate = TokenGate(tokens, store.agent_account)
         self.clock = clock
         self.config = config or WebSocketConfig()
         self.call_control = call_control

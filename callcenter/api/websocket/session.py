@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,7 +90,7 @@ async def authenticate(
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer":
             return Closing(Close.UNAUTHORIZED, "unsupported authorization scheme")
-        found = hub.tokens.verify(token.strip())
+        found = await hub.gate.principal(token.strip())
         return found or Closing(Close.UNAUTHORIZED, "invalid or expired token")
     loop = asyncio.get_running_loop()
     deadline = loop.time() + hub.config.auth_timeout_seconds
@@ -111,7 +112,7 @@ async def authenticate(
         sent = _auth_token(msg.data)
         if sent is None:
             return Closing(Close.UNAUTHORIZED, "the first message must be an auth message")
-        found = hub.tokens.verify(sent)
+        found = await hub.gate.principal(sent)
         return found or Closing(Close.UNAUTHORIZED, "invalid or expired token")
 
 
@@ -241,13 +242,18 @@ class Session:
             self._reply(error(request_id, exc.code, exc.message))
             return
         if request.type == "auth":
-            self._reply(self._refresh(request.id, request.text("token")))
+            self._reply(await self._refresh(request.id, request.text("token")))
+            return
+        if not await self._hub.gate.holds(self._principal):
+            # Revoked since the last check: nothing more is done in its name.
+            self._reply(error(request.id, "unauthorized", "the token was revoked"))
+            self.close(Close.UNAUTHORIZED, "token revoked")
             return
         self._reply(await handlers.handle(self._hub, self._role, self._principal.username, request))
 
-    def _refresh(self, request_id: Any, token: str) -> dict[str, Any]:
+    async def _refresh(self, request_id: Any, token: str) -> dict[str, Any]:
         """A new token on an open connection: same user and role, later expiry."""
-        found = self._hub.tokens.verify(token)
+        found = await self._hub.gate.principal(token)
         if found is None:
             return error(request_id, "unauthorized", "invalid or expired token")
         if found.username != self._principal.username or found.role is not self._principal.role:
@@ -282,7 +288,16 @@ class Session:
                 return Closing(Close.NORMAL, "connection lost")
 
     async def _check_auth(self) -> Closing:
-        while True:
-            await asyncio.sleep(self._hub.config.auth_check_interval_seconds)
-            if self._hub.clock.now() >= self._principal.expires_at:
-                return Closing(Close.UNAUTHORIZED, "token expired")
+        return await until_void(self._hub, lambda: self._principal)
+
+
+async def until_void(hub: Hub, principal: Callable[[], Principal]) -> Closing:
+    """Return once the socket's token stops counting: expired, or revoked in its account
+    (checked every `auth_check_interval_seconds`, so an idle socket is closed too)."""
+    while True:
+        await asyncio.sleep(hub.config.auth_check_interval_seconds)
+        current = principal()
+        if hub.clock.now() >= current.expires_at:
+            return Closing(Close.UNAUTHORIZED, "token expired")
+        if not await hub.gate.holds(current):
+            return Closing(Close.UNAUTHORIZED, "token revoked")

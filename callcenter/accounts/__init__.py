@@ -1,0 +1,1 @@
+"""Console accounts: who may sign in, in which role, and whether their tokens still count."""
