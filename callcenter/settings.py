@@ -124,16 +124,23 @@ class Trunk(_Section):
         return TrunkCredentials(self.username, realm, ha1(self.username, realm, secret))
 
 
+#: Debian's bundle of the CAs browsers trust (package ca-certificates).
+SYSTEM_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+
+
 class SipSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(5060, ge=1, le=65535)
     transports: list[Literal["udp", "tcp", "tls"]] = Field(default=["udp", "tcp"], min_length=1)
-    #: SIP over TLS (transport "tls"): its port, our certificate chain and key (PEM); a CA
-    #: file to verify peers' certificates, and whether peers must present one.
+    #: SIP over TLS (transport "tls"): its port, our certificate chain and key (PEM); the
+    #: CAs peers' certificates must be signed by (null: the system's bundle), whether the
+    #: peers we connect to are verified (yes unless said otherwise), and whether peers
+    #: connecting to us must present a certificate.
     tls_port: int = Field(5061, ge=1, le=65535)
     tls_certificate: Path | None = None
     tls_private_key: Path | None = None
     tls_ca_file: Path | None = None
+    tls_verify_server: bool = True
     tls_verify_client: bool = False
     hotline_user: str = Field("hotline", min_length=1)
     max_calls: int = Field(100, ge=1, le=500)
@@ -209,6 +216,16 @@ class SipSettings(_Section):
                 raise ValueError(f"{key}: no such file {str(path)!r}")
         if self.tls_verify_client and self.tls_ca_file is None:
             raise ValueError("tls_verify_client needs tls_ca_file")
+        if self.tls_verify_server and self.tls_ca_file is None and not SYSTEM_CA_BUNDLE.is_file():
+            raise ValueError(
+                f"tls_ca_file: null and no system CA bundle at {SYSTEM_CA_BUNDLE}"
+                " (Debian package ca-certificates); set it, or tls_verify_server: false"
+            )
+
+    @property
+    def tls_trusted(self) -> Path:
+        """The CAs that the certificates of TLS peers must be signed by."""
+        return self.tls_ca_file or SYSTEM_CA_BUNDLE
         if "tcp" in self.transports and self.tls_port == self.port:
             raise ValueError("tls_port must differ from port (TCP listens there)")
 

@@ -382,15 +382,17 @@ class PjsuaThread:
         self._emit(m.BridgeStarted(version, s.max_calls))
 
     def _configure_tls(self, tls: Any) -> None:
-        """Our certificate and key. With a CA file, the peers we connect to must show a
-        certificate it signed, and so must peers connecting to us with tls_verify_client."""
+        """Our certificate and key. The peers we connect to must show a certificate signed
+        by a trusted CA (tls_ca_file, else the system's bundle) unless tls_verify_server is
+        off; so must peers connecting to us with tls_verify_client."""
         s = self._settings
         tls.certFile = str(s.tls_certificate)
         tls.privKeyFile = str(s.tls_private_key)
         tls.proto = pj.PJ_SSL_SOCK_PROTO_TLS1_2 | pj.PJ_SSL_SOCK_PROTO_TLS1_3  # nothing older
-        if s.tls_ca_file is not None:
-            tls.CaListFile = str(s.tls_ca_file)
-            tls.verifyServer = True
+        tls.CaListFile = str(s.tls_trusted)
+        tls.verifyServer = s.tls_verify_server
+        if not s.tls_verify_server:
+            log.warning("sip.tls_verify_server is false: outbound TLS peers are not verified")
         tls.verifyClient = s.tls_verify_client
         tls.requireClientCert = s.tls_verify_client
 

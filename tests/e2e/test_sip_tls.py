@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
+import socket
 import ssl
 import subprocess
+import threading
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.integration.harness import ROOT, Server, eventually
+from tests.integration.harness import ROOT, Server, caller, eventually
 from tests.services import free_port, unavailable
 
 pytestmark = pytest.mark.sip
@@ -195,3 +197,74 @@ async def test_client_certificates_are_required_when_verified(tmp_path: Path) ->
         peer.writer.close()
     finally:
         await server.stop()
+
+
+class TlsPhone:
+    """An agent phone on TLS that only records what reaches it: a handshake refused
+    (and why), or the first request read after a good one."""
+
+    def __init__(self, cert: Path, key: Path) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.server.settimeout(0.5)
+        self.port = self.server.getsockname()[1]
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context.load_cert_chain(cert, key)
+        self.seen: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                raw, _ = self.server.accept()
+            except TimeoutError:
+                continue
+            raw.settimeout(10)
+            try:
+                with self.context.wrap_socket(raw, server_side=True) as tls:
+                    first = tls.recv(65536).decode(errors="replace")
+                    # TLS 1.3: the client checks our certificate after our side of the
+                    # handshake is done, so its refusal is a close before any request.
+                    self.seen.append(first.split(" ")[0] if first else "closed")
+            except (ssl.SSLError, OSError) as exc:
+                self.seen.append(f"refused: {exc}")
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.server.close()
+
+
+@pytest.mark.parametrize("trusted", [False, True], ids=["unknown-ca", "ca-file"])
+async def test_outbound_tls_verifies_the_agent_phone(tmp_path: Path, trusted: bool) -> None:
+    """A self-signed phone is refused under the default trust (the system's CAs) and
+    reached once `tls_ca_file` names its certificate."""
+    cert, key = self_signed(tmp_path)
+    phone = TlsPhone(cert, key)
+    more = {"tls_ca_file": str(cert)} if trusted else {}
+    path = tls_config(tmp_path, cert, key, free_port(), **more)
+    server = Server(f"sqlite+aiosqlite:///{tmp_path / 'cc.db'}", tmp_path)
+    server.extra_env["CALLCENTER_CONFIG"] = str(path)
+    await server.prepare()
+    await server.set_agent_uri("alice", f"sip:alice@127.0.0.1:{phone.port};transport=tls")
+    try:
+        async with server.running():
+            await server.set_state("alice", "available")
+            call = await caller("caller.xml", server, tmp_path, talk_ms=20000).start()
+            try:
+                await eventually(lambda: _async(phone.seen), "a TLS connection to the phone")
+                await asyncio.sleep(2)  # time for a retry that must not send the INVITE
+            finally:
+                await call.stop()
+    finally:
+        phone.close()
+    if trusted:
+        assert phone.seen[0] == "INVITE", phone.seen
+    else:
+        assert phone.seen[0] == "closed" or "unknown ca" in phone.seen[0], phone.seen
+        assert "INVITE" not in phone.seen
+
+
+async def _async(value: list[str]) -> list[str]:
+    return value

@@ -112,15 +112,19 @@ class Server:
         for args in (("db", "upgrade"), ("demo", "load"), ("prompts", "build")):
             done = self.cli(*args)
             assert done.returncode == 0, done.stderr
+        for username in ("alice", "bob"):
+            port = self.agents.setdefault(username, free_udp_tcp_port())
+            await self.set_agent_uri(username, f"sip:{username}@127.0.0.1:{port}")
+
+    async def set_agent_uri(self, username: str, uri: str) -> None:
+        """Point the agent's phone at `uri` (read by `serve` when it starts)."""
         engine = create_async_engine(self.database_url)
         try:
             async with engine.begin() as conn:
-                for username in ("alice", "bob"):
-                    port = self.agents.setdefault(username, free_udp_tcp_port())
-                    await conn.execute(
-                        text("UPDATE agent SET sip_uri = :uri WHERE username = :u"),
-                        {"uri": f"sip:{username}@127.0.0.1:{port}", "u": username},
-                    )
+                await conn.execute(
+                    text("UPDATE agent SET sip_uri = :uri WHERE username = :u"),
+                    {"uri": uri, "u": username},
+                )
         finally:
             await engine.dispose()
 
