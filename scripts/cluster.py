@@ -245,14 +245,16 @@ def make_secrets(args: argparse.Namespace) -> int:
     """Random secrets for docker/compose.yaml; existing files are kept."""
     directory = DOCKER / "secrets"
     directory.mkdir(mode=0o700, exist_ok=True)
-    password_file = directory / "postgres_password"
-    if not password_file.exists():
-        password_file.write_text(secrets.token_urlsafe(24))
-    password = password_file.read_text().strip()
+    for name in ("postgres_password", "redis_password"):
+        if not (directory / name).exists():
+            (directory / name).write_text(secrets.token_urlsafe(24))
+    password = (directory / "postgres_password").read_text().strip()
+    redis_password = (directory / "redis_password").read_text().strip()
     wanted = {
         "callcenter_database_url": (
             f"postgresql+asyncpg://callcenter:{password}@postgres:5432/callcenter"
         ),
+        "callcenter_redis_url": f"redis://:{redis_password}@redis:6379/0",
         "callcenter_auth_token_secret": secrets.token_hex(32),
         "grafana_admin_password": secrets.token_urlsafe(16),
     }

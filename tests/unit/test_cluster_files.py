@@ -77,7 +77,7 @@ def test_compose_runs_the_nodes_of_the_cluster_description(
         assert int(env["CALLCENTER_SIP_RTP_PORT"]) == node.rtp_port
         assert int(env["CALLCENTER_SIP_RTP_PORT_RANGE"]) == node.rtp_port_range
         last = node.rtp_port + node.rtp_port_range - 1
-        assert f"{node.http_port}:{node.http_port}/tcp" in service["ports"]
+        assert f"127.0.0.1:{node.http_port}:{node.http_port}/tcp" in service["ports"]
         assert f"{node.rtp_port}-{last}:{node.rtp_port}-{last}/udp" in service["ports"]
         assert env["CALLCENTER_CONFIG"] == "/app/cluster.yaml"
     kamailio = services["kamailio"]
@@ -87,6 +87,26 @@ def test_compose_runs_the_nodes_of_the_cluster_description(
     subnet = compose["networks"]["callcenter"]["ipam"]["config"][0]["subnet"]
     assert ipaddress.ip_network(subnet) == cluster.subnet
     assert cluster.kamailio_address in cluster.subnet
+
+
+def test_only_sip_and_rtp_face_the_network(compose: dict[str, Any]) -> None:
+    """Plain HTTP, Prometheus and Grafana are published on loopback only (a TLS proxy
+    fronts them); SIP (Kamailio) and RTP are what other machines reach."""
+    for name, service in compose["services"].items():
+        for port in service.get("ports", []):
+            if not port.endswith("/udp") and not port.startswith("127.0.0.1:"):
+                assert name == "kamailio" and port.startswith("5060:"), (name, port)
+
+
+def test_redis_needs_a_password_that_only_the_nodes_know(compose: dict[str, Any]) -> None:
+    redis = compose["services"]["redis"]
+    assert "--requirepass" in " ".join(redis["command"])
+    assert "redis_password" in redis["secrets"]
+    assert "redis_password" in " ".join(redis["healthcheck"]["test"])
+    for name in ("node1", "node2"):
+        node = compose["services"][name]
+        assert "callcenter_redis_url" in node["secrets"]
+        assert "CALLCENTER_REDIS_URL" not in node["environment"]  # only from the secret
 
 
 def test_every_mounted_file_exists(compose: dict[str, Any]) -> None:
