@@ -60,6 +60,7 @@ from callcenter.console import PEER_AUDIO
 from callcenter.db.migrate import pending_revision
 from callcenter.demo import published_passwords
 from callcenter.events import EventBus
+from callcenter.health import Health
 from callcenter.ivr.announcements import announcement_prompts
 from callcenter.ivr.events import IvrFinished
 from callcenter.ivr.flowfile import IvrConfigError, load_flows
@@ -70,6 +71,7 @@ from callcenter.metrics.announcement_metrics import AnnouncementMetrics
 from callcenter.metrics.bridge_metrics import BridgeMetrics
 from callcenter.metrics.ivr_metrics import IvrMetrics
 from callcenter.metrics.ticket_metrics import TicketMetrics
+from callcenter.probes import Probes
 from callcenter.settings import Settings
 from callcenter.softphone_bridge import messages as m
 from callcenter.softphone_bridge.bridge import SipBridge
@@ -158,6 +160,7 @@ async def serve(
     clock = SystemClock()
     bus = EventBus()
     health = _Health()
+    dependencies = Health(clock)
 
     prompts = PromptLibrary(settings.prompts.directory)
     try:
@@ -308,6 +311,7 @@ async def serve(
             call_control=call_control,
             kb=kb,
             audio_url=audio_url,
+            health=dependencies,
         )
         bus.subscribe(AcdEvent, hub.on_event)
         bus.subscribe(CallHoldChanged, hub.on_hold_changed)
@@ -327,6 +331,7 @@ async def serve(
             kb,
             matrix,
             settings.auth.login_policy(),
+            dependencies,
         )
         app = build_app(deps, hub)
         app[AUDIO] = AudioSource(bridge.browser_audio, service.legs)
@@ -373,6 +378,8 @@ async def serve(
             closer = AutoCloser(store, clock, timedelta(days=settings.ticketing.auto_close_days))
             background.spawn(closer.run(), "auto-close")
         memory_task = background.spawn(memory.run(), "acd-memory")
+        redis_ping = acd_store.ping if isinstance(acd_store, RedisAcdStore) else None
+        probes = Probes(dependencies, store.engine, redis_ping, lambda: bridge.alive)
         try:
             if remote_legs is not None:
                 remote_legs.serve(call_control.on_legs_here)
@@ -382,6 +389,7 @@ async def serve(
             except Exception as exc:
                 raise StartupError(f"sip: the SIP bridge did not start: {exc}") from None
             acd_store.tick()  # restored timers (wrap-up, callbacks) act now that events flow
+            background.spawn(probes.run(), "readiness-probes")
             health.ready = True
             log.info(
                 "call center ready: SIP %s:%d, HTTP %s:%d",

@@ -9,9 +9,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from callcenter.accounts import cli as users_cli
 from callcenter.cmdb import import_cli, naming_cli
@@ -121,6 +124,13 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return 0
     except (StartupError, PromptError) as exc:
         print(f"callcenter: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except (ConnectionError, socket.gaierror, TimeoutError, SQLAlchemyError) as exc:
+        # The database (or Redis) named in the settings cannot be reached: one line
+        # naming it, no traceback. `serve` says so itself, as a StartupError.
+        where = redact(settings.database.url)
+        reason = redact(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        print(f"callcenter: database.url: cannot use {where}: {reason}", file=sys.stderr)
         return EXIT_CONFIG
     raise AssertionError(args.command)
 

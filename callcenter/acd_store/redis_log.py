@@ -50,6 +50,7 @@ from callcenter.acd.acd import Acd
 from callcenter.acd.commands import Answered, Command, EndCalls, Enqueue, Tick, decode, encode
 from callcenter.acd.errors import AcdError
 from callcenter.acd.model import AcdCall, CallPhase
+from callcenter.acd_store.store import AcdStoreUnavailable
 from callcenter.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -192,6 +193,7 @@ class RedisAcdStore:
         snapshot_seconds: float = 30.0,
         node_id: str | None = None,
         public_url: str = "",
+        max_outbox: int = 10_000,
     ) -> None:
         self._acd, self._clock, self._url = acd, clock, url
         self._prefix = prefix
@@ -205,6 +207,10 @@ class RedisAcdStore:
         self._last_id = "0-0"
         self._seq = 0
         self._outbox: list[tuple[int, Command]] = []
+        #: Changes waiting for Redis beyond this are refused (AcdStoreUnavailable): a long
+        #: outage must not grow memory without end, nor replay stale changes much later.
+        self._max_outbox = max_outbox
+        self._withdrawn: set[int] = set()
         self._waiting: dict[int, asyncio.Future[None]] = {}
         self._wake = asyncio.Event()
         self._own = False
@@ -259,11 +265,30 @@ class RedisAcdStore:
         owner = self._owners.get(call_id)
         return self._urls.get(owner) if owner is not None else None
 
+    @property
+    def waiting_changes(self) -> int:
+        """Commands submitted and not yet written to Redis."""
+        return len(self._outbox)
+
+    async def ping(self) -> None:
+        """Raises if Redis does not answer (the readiness probe bounds the wait)."""
+        assert self._redis is not None
+        await self._redis.ping()
+
     def submit(self, command: Command) -> asyncio.Future[None]:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if len(self._outbox) >= self._max_outbox:
+            log.warning("ACD change refused: %d changes already wait for Redis", len(self._outbox))
+            future.set_exception(
+                AcdStoreUnavailable(f"redis: {len(self._outbox)} changes already wait for it")
+            )
+            return future
         self._seq += 1
-        self._outbox.append((self._seq, command))
-        self._waiting[self._seq] = future
+        seq = self._seq
+        self._outbox.append((seq, command))
+        self._waiting[seq] = future
+        # Given up on (cancelled) before it was written: it is not written at all.
+        future.add_done_callback(lambda f: self._withdrawn.add(seq) if f.cancelled() else None)
         self._wake.set()
         return future
 
@@ -417,6 +442,13 @@ class RedisAcdStore:
             await self._wake.wait()
             self._wake.clear()
             while self._outbox:
+                if self._withdrawn:
+                    self._outbox = [(s, c) for s, c in self._outbox if s not in self._withdrawn]
+                    for seq in self._withdrawn:
+                        self._waiting.pop(seq, None)
+                    self._withdrawn.clear()
+                    if not self._outbox:
+                        break
                 batch = self._outbox[:_BATCH]
                 pipe = self._redis.pipeline(transaction=False)
                 for seq, command in batch:

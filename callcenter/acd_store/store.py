@@ -14,8 +14,39 @@ from typing import Protocol
 
 from callcenter.acd.acd import Acd
 from callcenter.acd.commands import Command
+from callcenter.health import REDIS, DependencyDown, Health
 
 log = logging.getLogger(__name__)
+
+
+class AcdStoreUnavailable(Exception):
+    """The shared ACD takes no more changes for now (Redis unreachable and the changes
+    queued for it at their bound); the caller should refuse, and try again later."""
+
+
+#: How long a console or API change may wait for the shared ACD to confirm it.
+CHANGE_DEADLINE_SECONDS = 5.0
+
+
+async def submit_change(
+    store: AcdStore,
+    command: Command,
+    health: Health | None = None,
+    deadline: float = CHANGE_DEADLINE_SECONDS,
+) -> None:
+    """Submit a change someone waits for: refused at once while Redis is known to fail,
+    and given up after `deadline` (the store withdraws it if it was not written yet), so
+    no request hangs on an outage. The ACD's own refusals pass through."""
+    failing = health.failing(REDIS) if health is not None else None
+    if failing is not None:
+        raise DependencyDown(REDIS, failing.detail)
+    try:
+        async with asyncio.timeout(deadline):
+            await store.submit(command)
+    except TimeoutError:
+        raise DependencyDown(REDIS, f"the change was not confirmed within {deadline:g} s") from None
+    except AcdStoreUnavailable as exc:
+        raise DependencyDown(REDIS, str(exc)) from None
 
 
 class AcdStore(Protocol):

@@ -78,7 +78,7 @@ async def put_skills(request: web.Request) -> web.Response:
     async with request.app[ADMIN_LOCK]:
         account = _found(username, await deps.store.set_agent_skills(username, body.skills))
         if _live(deps, username) is not None:
-            await deps.acd_store.submit(SetSkills(username, dict(account.skills)))
+            await deps.change_acd(SetSkills(username, dict(account.skills)))
     return _agent_reply(deps, account)
 
 
@@ -178,7 +178,7 @@ def _live(deps: ApiDeps, username: str) -> Agent | None:
 
 async def _apply_memberships(deps: ApiDeps, account: AgentAccount) -> None:
     if _live(deps, account.username) is not None:
-        await deps.acd_store.submit(membership_command(account, deps.acd.queue_names))
+        await deps.change_acd(membership_command(account, deps.acd.queue_names))
 
 
 def _agent_reply(deps: ApiDeps, account: AgentAccount) -> web.Response:

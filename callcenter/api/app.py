@@ -23,6 +23,7 @@ from callcenter.api import (
     tickets,
     websocket,
 )
+from callcenter.api.availability import availability
 from callcenter.api.deps import DEPS, DUMMY_PASSWORD_HASH, ApiDeps
 from callcenter.api.errors import error_middleware
 from callcenter.api.websocket import audio as websocket_audio
@@ -44,6 +45,7 @@ def build_app(deps: ApiDeps, hub: websocket.Hub | None = None) -> web.Applicatio
     public = frozenset(
         {
             ops.healthz,
+            ops.readyz,
             ops.metrics,
             auth.login,
             websocket.agent_socket,
@@ -54,7 +56,7 @@ def build_app(deps: ApiDeps, hub: websocket.Hub | None = None) -> web.Applicatio
     public |= console.PUBLIC  # the consoles' static pages carry no data
     app = web.Application(
         # Outermost first: the error envelope also wraps the gate's 401.
-        middlewares=[error_middleware, auth.bearer_auth(public)],
+        middlewares=[error_middleware, availability(deps.health), auth.bearer_auth(public)],
         client_max_size=MAX_BODY_BYTES,
     )
     app[DEPS] = deps
@@ -62,6 +64,7 @@ def build_app(deps: ApiDeps, hub: websocket.Hub | None = None) -> web.Applicatio
     add_worker(app)
     app[auth.THROTTLE] = LoginThrottle(deps.clock, deps.login_policy)
     app.router.add_get("/healthz", ops.healthz)
+    app.router.add_get("/readyz", ops.readyz)
     app.router.add_get("/metrics", ops.metrics)
     app.router.add_post("/api/v1/auth/login", auth.login)
     app.router.add_post("/api/v1/auth/logout", auth.logout)

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from callcenter.acd.acd import Acd
+from callcenter.acd.commands import Command
 from callcenter.acd_store import AcdStore
+from callcenter.acd_store.store import submit_change
 from callcenter.api.errors import ApiError
 from callcenter.auth.gate import TokenGate
 from callcenter.auth.throttle import DEFAULT_LOGIN_POLICY, ThrottlePolicy
 from callcenter.auth.tokens import Principal, TokenSigner
-from callcenter.clock import Clock
+from callcenter.clock import Clock, SystemClock
+from callcenter.health import Health
 from callcenter.knowledge.store import SqlKnowledgeBase
 from callcenter.tickets.priority import DEFAULT_MATRIX, PriorityMatrix
 from callcenter.tickets.records import TicketStore
@@ -38,6 +41,12 @@ class ApiDeps:
     priority_matrix: PriorityMatrix = DEFAULT_MATRIX
     #: When wrong passwords lock a username or a source address out (`auth.login_*`).
     login_policy: ThrottlePolicy = DEFAULT_LOGIN_POLICY
+    #: The dependencies' verdicts (`callcenter.probes`); none watched: all taken as up.
+    health: Health = field(default_factory=lambda: Health(SystemClock()))
+
+    async def change_acd(self, command: Command) -> None:
+        """Submit a change and wait for it, refused at once while Redis fails."""
+        await submit_change(self.acd_store, command, self.health)
 
     @property
     def gate(self) -> TokenGate:

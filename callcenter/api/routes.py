@@ -51,7 +51,7 @@ async def set_agent_state(request: web.Request) -> web.Response:
     if username != who.username and not supervises(who):
         raise ApiError(403, "forbidden", "agents may change only their own state")
     body = await parse_body(request, AgentStateBody)
-    await deps.acd_store.submit(SetAgentState(username, AgentState(body.state), body.reason))
+    await deps.change_acd(SetAgentState(username, AgentState(body.state), body.reason))
     return web.json_response(agent_state_view(deps.acd.agent(username)))
 
 

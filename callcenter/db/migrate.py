@@ -16,7 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from callcenter.tickets.store import make_engine
+from callcenter.db.engine import make_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 

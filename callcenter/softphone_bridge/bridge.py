@@ -7,9 +7,9 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from callcenter.settings import SipSettings
 from callcenter.softphone_bridge import messages as m
 from callcenter.softphone_bridge.audio_pipe import BrowserAudio
+from callcenter.softphone_bridge.settings import SipSettings
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,11 @@ class SipBridge:
             log.debug("bridge stopped; dropped %r", command)
             return
         self._thread.send(command)  # type: ignore[attr-defined]
+
+    @property
+    def alive(self) -> bool:
+        """Started, and its library thread still runs: SIP is served."""
+        return self._thread is not None and bool(self._thread.alive)  # type: ignore[attr-defined]
 
     def stop_accepting(self) -> None:
         if self._thread is not None:

@@ -26,12 +26,12 @@ from typing import Any
 
 import pjsua2 as pj
 
-from callcenter.settings import SipSettings
 from callcenter.softphone_bridge import identity
 from callcenter.softphone_bridge import messages as m
 from callcenter.softphone_bridge.audio_pipe import BrowserAudio
 from callcenter.softphone_bridge.digest import DigestGuard, Verdict
 from callcenter.softphone_bridge.flood import FloodGuard
+from callcenter.softphone_bridge.settings import SipSettings
 from callcenter.softphone_bridge.ws_audio import open_port
 
 log = logging.getLogger(__name__)
@@ -232,6 +232,11 @@ class PjsuaThread:
 
     def send(self, command: m.Command) -> None:
         self._commands.put(command)
+
+    @property
+    def alive(self) -> bool:
+        """Whether the thread that owns the library still runs (polls events)."""
+        return self._thread.is_alive()
 
     def stop_accepting(self) -> None:
         """New INVITEs get 503 from now on; calls in progress go on."""

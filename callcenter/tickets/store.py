@@ -15,19 +15,19 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, event, exists, select, true, tuple_, update
+from sqlalchemy import Select, delete, exists, select, true, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, CursorResult
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
-    create_async_engine,
 )
 from sqlalchemy.orm import joinedload, selectinload
 
 from callcenter.accounts.store import SqlAccounts
 from callcenter.db import models
+from callcenter.db.engine import SQLITE_BEGIN, make_engine
 from callcenter.directory.org_sla import choose_calendar
 from callcenter.directory.org_store import organisation_sla
 from callcenter.directory.phone import normalise
@@ -86,8 +86,6 @@ from callcenter.tickets.workflow import Role as WorkflowRole
 #: Who the audit trail names for what the call flow does by itself.
 SYSTEM_ACTOR = Actor("system", WorkflowRole.SYSTEM)
 
-#: How long a SQLite writer waits for another before giving up, in milliseconds.
-SQLITE_BUSY_TIMEOUT_MS = 10_000
 #: The key of a call record's media figures naming where the call was transferred out to.
 TRANSFER_TARGET = "transfer_target"
 INCIDENT = "incident"
@@ -96,7 +94,6 @@ COMPUTER_TYPES = ("desktop", "laptop")
 DEFAULT_PRIORITY = 3
 VIP_PRIORITY = 2
 
-_SQLITE_BEGIN = "callcenter_sqlite_begin"
 
 #: The built-in SLA policies an organisation can name (`organisation.sla_policy`).
 BUILTIN_SLA_POLICIES: Mapping[str, SlaPolicy] = {STANDARD.name: STANDARD, PREMIUM.name: PREMIUM}
@@ -129,33 +126,6 @@ class SlaWatchList:
 
     clocks: list[SlaClock]
     announced: set[EventKey]
-
-
-def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine with the connection settings the store relies on."""
-    engine = create_async_engine(url, **kwargs)
-    if engine.dialect.name == "sqlite":
-        _configure_sqlite(engine)
-    return engine
-
-
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let SQLAlchemy, not the driver, say when transactions begin (see _on_begin).
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        try:
-            cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        finally:
-            cursor.close()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection: Connection) -> None:
-        mode = connection.get_execution_options().get(_SQLITE_BEGIN, "DEFERRED")
-        connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 class SqlTicketStore:
@@ -201,7 +171,7 @@ class SqlTicketStore:
     async def write_transaction(self) -> AsyncIterator[AsyncSession]:
         """One writing transaction, committed on leaving; for adapters such as the demo data."""
         async with self._sessions() as session, session.begin():
-            await session.connection(execution_options={_SQLITE_BEGIN: "IMMEDIATE"})
+            await session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
             yield session
 
     # -- accounts and configuration items ------------------------------------------------

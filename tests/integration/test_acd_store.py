@@ -13,6 +13,7 @@ import random
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,7 +26,11 @@ from callcenter.acd.errors import InvalidTransition, UnknownAgent, UnknownCall
 from callcenter.acd.model import AgentState, CallPhase, QueueSettings
 from callcenter.acd_store import AcdStore, LocalAcdStore
 from callcenter.acd_store.redis_log import LogClock, RedisAcdStore
+from callcenter.acd_store.store import AcdStoreUnavailable, submit_change
 from callcenter.clock import SystemClock
+from callcenter.health import DependencyDown
+from tests.integration.harness import eventually
+from tests.outage import PrivateRedis
 from tests.services import require_redis
 
 QUEUES = (
@@ -361,3 +366,43 @@ async def test_after_redis_lost_its_data_the_leader_publishes_its_copy_and_calls
     await _settle(a, b, late)
     assert late.acd.export_state() == a.acd.export_state() == b.acd.export_state()
     assert late.acd.agent(talker).state is AgentState.WRAP_UP
+
+
+async def test_changes_waiting_for_a_stopped_redis_are_bounded_and_withdrawn(
+    tmp_path: Path,
+) -> None:
+    """While Redis is away, at most `max_outbox` changes wait; more are refused at once,
+    and one given up on (a request's deadline) is not written when Redis returns."""
+    redis = PrivateRedis(tmp_path)
+    await redis.start()
+    events: list[ev.AcdEvent] = []
+    holder: list[AcdStore] = []
+    clock = LogClock(SystemClock())
+    store = RedisAcdStore(
+        _acd(clock, events, [], holder), clock, redis.url, prefix="bound", max_outbox=2
+    )
+    holder.append(store)
+    await store.start()
+    try:
+        store.submit(c.AddAgent("alice", ("helpdesk",)))
+        await store.submit(c.AddAgent("bob", ("helpdesk",)))
+        await redis.stop()
+        with pytest.raises(DependencyDown, match=r"not confirmed within 0\.3 s"):
+            await submit_change(store, c.SetAgentState("alice", AgentState.AVAILABLE), None, 0.3)
+        kept = store.submit(c.SetAgentState("bob", AgentState.AVAILABLE))
+        assert store.waiting_changes == 2  # the withdrawn one is dropped at the next write
+        refused = store.submit(c.SetAgentState("carol", AgentState.AVAILABLE))
+        with pytest.raises(AcdStoreUnavailable, match="2 changes already wait"):
+            await refused
+        await redis.start()
+        await asyncio.wait_for(kept, 15)
+        assert store.acd.agent("bob").state is AgentState.AVAILABLE
+        assert store.acd.agent("alice").state is AgentState.LOGGED_OUT  # withdrawn
+
+        async def drained() -> bool:  # the writer clears its batch after Redis answers
+            return store.waiting_changes == 0
+
+        await eventually(drained, "the written changes leave the outbox", timeout=5)
+    finally:
+        await store.close()
+        await redis.stop()

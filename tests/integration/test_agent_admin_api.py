@@ -25,10 +25,11 @@ from callcenter.auth.passwords import hash_password
 from callcenter.auth.tokens import TokenSigner
 from callcenter.clock import ManualClock
 from callcenter.db import models
+from callcenter.db.engine import make_engine
 from callcenter.db.migrate import migrate_to
 from callcenter.events import EventBus
 from callcenter.tickets.records import QueueMembership, Role
-from callcenter.tickets.store import SqlTicketStore, make_engine, open_store
+from callcenter.tickets.store import SqlTicketStore, open_store
 
 Client = TestClient[web.Request, web.Application]
 

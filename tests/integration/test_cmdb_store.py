@@ -15,8 +15,9 @@ from callcenter.cmdb.maintenance import MaintenanceKind
 from callcenter.cmdb.model import Relation, RelationError, RelationKind
 from callcenter.cmdb.store import Invalid, ItemFilter, SqlCmdb
 from callcenter.db import models
+from callcenter.db.engine import make_engine
 from callcenter.db.migrate import migrate_to, upgrade
-from callcenter.tickets.store import SqlTicketStore, make_engine, open_store
+from callcenter.tickets.store import SqlTicketStore, open_store
 
 NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 

@@ -10,6 +10,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.engine import Connection
 
 from callcenter.db import models
+from callcenter.db.engine import make_engine
 from callcenter.db.migrate import migrate_to, upgrade
 from callcenter.knowledge.store import (
     ArticleDraft,
@@ -18,7 +19,7 @@ from callcenter.knowledge.store import (
     query_terms,
 )
 from callcenter.tickets.records import TicketStatus
-from callcenter.tickets.store import SqlTicketStore, make_engine
+from callcenter.tickets.store import SqlTicketStore
 
 T0 = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
 JAM = "Printer shows a paper jam but no paper is stuck"

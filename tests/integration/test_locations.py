@@ -11,8 +11,9 @@ from pytest_aiohttp import AiohttpClient
 from sqlalchemy import select, text
 
 from callcenter.db import models
+from callcenter.db.engine import make_engine
 from callcenter.db.migrate import migrate_to
-from callcenter.tickets.store import SqlTicketStore, make_engine
+from callcenter.tickets.store import SqlTicketStore
 from tests.integration.test_api import Desk, plain_desk
 from tests.integration.test_kb_api import problem_field
 

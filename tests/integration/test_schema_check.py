@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from callcenter.app import StartupError, _check_schema
+from callcenter.db.engine import make_engine
 from callcenter.db.migrate import migrate_to, pending_revision, upgrade
-from callcenter.tickets.store import make_engine, open_store
+from callcenter.tickets.store import open_store
 
 
 async def test_a_database_at_the_newest_revision_passes(database_url: str) -> None:

@@ -12,11 +12,12 @@ from alembic import command
 from sqlalchemy import delete, select
 
 from callcenter.db import models
+from callcenter.db.engine import make_engine
 from callcenter.db.migrate import alembic_config, upgrade
 from callcenter.directory.caller_identity import UnknownCall, UnknownEmployee, identify_caller
 from callcenter.directory.phone import normalise
 from callcenter.tickets.screen_pop_query import CANDIDATES
-from callcenter.tickets.store import SqlTicketStore, make_engine, open_store
+from callcenter.tickets.store import SqlTicketStore, open_store
 from callcenter.tickets.ticket_repo import NewTicket, TicketRepo
 from callcenter.tickets.workflow import Actor, Kind, Role
 

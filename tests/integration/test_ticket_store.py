@@ -18,10 +18,11 @@ from sqlalchemy.engine import Connection
 
 from callcenter.auth.passwords import verify_password
 from callcenter.db import models
+from callcenter.db.engine import make_engine
 from callcenter.db.migrate import alembic_config, upgrade
 from callcenter.demo import load_demo, load_demo_repair, years_after
 from callcenter.tickets.records import AcdEventEntry, CallOutcome, Role, TicketStatus
-from callcenter.tickets.store import SqlTicketStore, make_engine, open_store
+from callcenter.tickets.store import SqlTicketStore, open_store
 from callcenter.tickets.ticket_repo import TicketRepo
 from callcenter.tickets.workflow import Tier, WorkflowError
 

@@ -151,6 +151,29 @@ def test_cli_config_error_is_one_line_and_exit_2() -> None:
     assert "http.port" in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.parametrize("command", [["db", "upgrade"], ["users", "list"], ["demo", "load"]])
+def test_a_database_out_of_reach_is_one_line_naming_it(command: list[str]) -> None:
+    url = f"postgresql+asyncpg://cc:hunter2@127.0.0.1:{closed_port()}/cc"
+    done = subprocess.run(
+        [sys.executable, "-m", "callcenter", *command],
+        env={"CALLCENTER_CONFIG": str(CONFIG), "CALLCENTER_DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("callcenter: database.url: cannot use postgresql+asyncpg://")
+    assert done.stderr.count("\n") == 1 and "hunter2" not in done.stderr
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound and released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @pytest.mark.parametrize(
     ("queue", "key"),
     [

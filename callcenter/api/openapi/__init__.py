@@ -26,7 +26,7 @@ OPENAPI_VERSION = "3.1.0"
 DOCUMENT_PATH = "/api/v1/openapi.json"
 #: Operations anyone may call: everything else needs the bearer token (the global rule).
 PUBLIC_OPERATIONS = frozenset(
-    {("get", "/healthz"), ("get", "/metrics"), ("post", "/api/v1/auth/login")}
+    {("get", "/healthz"), ("get", "/readyz"), ("get", "/metrics"), ("post", "/api/v1/auth/login")}
 )
 HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 

@@ -28,6 +28,7 @@ from callcenter.api.websocket.control import (
 from callcenter.api.websocket.hub import Hub
 from callcenter.api.websocket.protocol import ProtocolError, Request, Role, error, ok
 from callcenter.directory.caller_identity import UnknownCall, UnknownEmployee
+from callcenter.health import DependencyDown
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,8 @@ async def handle(hub: Hub, role: Role, username: str, request: Request) -> dict[
         return error(request.id, code, str(exc))
     except CallControlError as exc:
         return error(request.id, exc.code, str(exc))
+    except DependencyDown as exc:
+        return error(request.id, "unavailable", str(exc))
     except TimeoutError:
         return error(request.id, "timeout", "the request took too long")
     except Exception:
@@ -95,12 +98,12 @@ async def get_state(hub: Hub, agent_id: str, request: Request) -> Result:
 
 async def set_state(hub: Hub, agent_id: str, request: Request) -> Result:
     state = AgentState(request.text("state"))
-    await hub.acd_store.submit(cmd.SetAgentState(agent_id, state, request.opt_text("reason")))
+    await hub.change_acd(cmd.SetAgentState(agent_id, state, request.opt_text("reason")))
     return views.state_result(hub.acd.agent(agent_id), hub.clock.now())
 
 
 async def end_wrap_up(hub: Hub, agent_id: str, request: Request) -> Result:
-    await hub.acd_store.submit(cmd.EndWrapUp(agent_id))
+    await hub.change_acd(cmd.EndWrapUp(agent_id))
     return views.state_result(hub.acd.agent(agent_id), hub.clock.now())
 
 
@@ -222,7 +225,7 @@ async def get_snapshot(hub: Hub, username: str, request: Request) -> Result:
 async def force_state(hub: Hub, username: str, request: Request) -> Result:
     agent_id = request.text("agent")
     state = AgentState(request.text("state"))
-    await hub.acd_store.submit(cmd.SetAgentState(agent_id, state, request.opt_text("reason")))
+    await hub.change_acd(cmd.SetAgentState(agent_id, state, request.opt_text("reason")))
     log.info("supervisor %s set agent %s to %s", username, agent_id, state)
     return {"agent": agent_id, **views.state_result(hub.acd.agent(agent_id), hub.clock.now())}
 
@@ -241,10 +244,10 @@ async def move_call(hub: Hub, username: str, request: Request) -> Result:
     if call.phase is CallPhase.CONNECTED:
         raise NotSupported("moving a connected call needs the call flow's transfer")
     if queue is not None:
-        await hub.acd_store.submit(cmd.TransferToQueue(call_id, queue))
+        await hub.change_acd(cmd.TransferToQueue(call_id, queue))
     else:
         assert agent is not None
-        await hub.acd_store.submit(cmd.TransferToAgent(call_id, agent))
+        await hub.change_acd(cmd.TransferToAgent(call_id, agent))
     log.info("supervisor %s moved call %s to %s", username, call_id, queue or agent)
     return {"call_id": call_id}
 

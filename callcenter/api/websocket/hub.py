@@ -23,12 +23,12 @@ from prometheus_client import CollectorRegistry, Gauge
 
 from callcenter.acd import events as ev
 from callcenter.acd.acd import Acd
-from callcenter.acd.commands import SetAgentState
+from callcenter.acd.commands import Command, SetAgentState
 from callcenter.acd.core import SYSTEM_PAUSE_REASONS
 from callcenter.acd.errors import AcdError, UnknownAgent
 from callcenter.acd.model import DEFAULT_DISPOSITIONS, AgentState
 from callcenter.acd_store import AcdStore
-from callcenter.acd_store.store import fire
+from callcenter.acd_store.store import fire, submit_change
 from callcenter.api.websocket import alerts, screen_pop, views
 from callcenter.api.websocket.control import CallControl
 from callcenter.api.websocket.protocol import PROTOCOL_VERSION, Close, Role
@@ -37,6 +37,7 @@ from callcenter.auth.tokens import Principal, TokenSigner
 from callcenter.calls.events import CallHoldChanged, MonitoringChanged, TransferChanged
 from callcenter.clock import Clock
 from callcenter.directory.caller_identity import identify_caller
+from callcenter.health import Health
 from callcenter.knowledge.store import SqlKnowledgeBase
 from callcenter.tasks import TaskOwner
 from callcenter.tickets.records import Ticket, TicketStore
@@ -217,6 +218,7 @@ class Hub:
         call_control: CallControl | None = None,
         kb: SqlKnowledgeBase | None = None,
         audio_url: Callable[[str, str], str | None] | None = None,
+        health: Health | None = None,
     ) -> None:
         self.acd_store = acd_store
         self.acd: Acd = acd_store.acd
@@ -231,6 +233,8 @@ class Hub:
         #: is the console: on the process holding the call's legs, maybe not this one.
         #: None (or no function): the offer and `call_connected` carry no `audio_url`.
         self.audio_url = audio_url
+        #: The dependencies' verdicts: a change is refused at once while Redis fails.
+        self.health = health
         self._sessions: dict[str, AgentSession] = {}
         self._supervisors: set[Connection] = set()
         self._counted: set[Connection] = set()
@@ -301,6 +305,10 @@ class Hub:
     @property
     def consoles(self) -> set[str]:
         return {a for a, s in self._sessions.items() if s.connection is not None}
+
+    async def change_acd(self, command: Command) -> None:
+        """Submit a change a console waits for (refused at once while Redis fails)."""
+        await submit_change(self.acd_store, command, self.health)
 
     def attach(self, connection: Connection) -> None:
         """A console authenticated: say hello and bring it up to date."""
