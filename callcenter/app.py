@@ -94,6 +94,10 @@ log = logging.getLogger(__name__)
 SHUTDOWN_SECONDS = 4.5
 
 
+#: How often open call records are stamped alive: the most a SIGKILL can cost their end.
+CALL_HEARTBEAT_SECONDS = 5.0
+
+
 class StartupError(Exception):
     """Start-up cannot go on; one line for the operator, exit status 2."""
 
@@ -112,7 +116,7 @@ def _observe_bridge(bus: EventBus, metrics: BridgeMetrics, service: CallService)
 
     def accepted(event: m.InboundCall) -> None:
         metrics.invite_answered(200)
-        metrics.set_active_calls(service.active_calls)
+        metrics.set_active_calls(len(service.call_ids))
 
     def refused(event: m.CallRefused) -> None:
         metrics.refused(event.reason)
@@ -121,7 +125,7 @@ def _observe_bridge(bus: EventBus, metrics: BridgeMetrics, service: CallService)
     bus.subscribe(m.InboundCall, accepted)
     bus.subscribe(m.CallRefused, refused)
     bus.subscribe(m.RtpTimedOut, lambda _: metrics.rtp_timed_out())
-    bus.subscribe(m.LegEnded, lambda _: metrics.set_active_calls(service.active_calls))
+    bus.subscribe(m.LegEnded, lambda _: metrics.set_active_calls(len(service.call_ids)))
 
 
 async def _check_schema(store: SqlTicketStore) -> None:
@@ -346,7 +350,9 @@ async def serve(
         if isinstance(acd_store, RedisAcdStore):
             shared_store = acd_store
             app[PEER_AUDIO] = lambda: {audio_ws_url(u) for u in shared_store.public_urls()}
-        runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        # lingering_time=0: a body the handler did not read is not read and thrown away
+        # afterwards (aiohttp would for 10 s); the connection closes after the reply.
+        runner = web.AppRunner(app, handle_signals=False, access_log=None, lingering_time=0)
         await runner.setup()
         try:
             site = web.TCPSite(runner, settings.http.host, settings.http.port)
@@ -390,6 +396,7 @@ async def serve(
                 raise StartupError(f"sip: the SIP bridge did not start: {exc}") from None
             acd_store.tick()  # restored timers (wrap-up, callbacks) act now that events flow
             background.spawn(probes.run(), "readiness-probes")
+            background.spawn(_heartbeat(service, store, clock), "call-heartbeat")
             health.ready = True
             log.info(
                 "call center ready: SIP %s:%d, HTTP %s:%d",
@@ -399,7 +406,7 @@ async def serve(
                 settings.http.port,
             )
             await stop.wait()
-            log.info("stopping: refusing new calls, hanging up %d", service.active_calls)
+            log.info("stopping: refusing new calls, hanging up %d", len(service.call_ids))
             health.ready = False
             service.shutting_down = True
             bridge.stop_accepting()
@@ -475,14 +482,25 @@ def _close_lost_records(
                         agent=event.agent_id,
                         answered_at=at - timedelta(seconds=event.talk_seconds),
                         outcome=CallOutcome.ANSWERED,
-                        ended_at=at,
-                    )
+                    )  # its end: when the lost process last stamped it alive (below)
             await store.recover_interrupted_calls(at, ids)
 
         recorder.submit(f"record of lost call {event.call_id}", close)
 
     bus.subscribe(CallAbandoned, ended)
     bus.subscribe(CallCompleted, ended)
+
+
+async def _heartbeat(service: CallService, store: SqlTicketStore, clock: SystemClock) -> None:
+    """Stamp this process's open call records as alive every few seconds: a record left
+    open by a SIGKILL then ends at its last stamp, not at the restart that finds it."""
+    while True:
+        await asyncio.sleep(CALL_HEARTBEAT_SECONDS)
+        if call_ids := service.call_ids:
+            try:
+                await store.mark_calls_alive(call_ids, _now_utc(clock))
+            except Exception as exc:  # the database may be down; the next beat tries again
+                log.debug("call heartbeat not written: %s", exc)
 
 
 def _permanent_write_error(exc: Exception) -> bool:

@@ -75,7 +75,9 @@ EXPECTED_MAX_CALLS=$(sed -n 's/^#define[[:space:]]\+PJSUA_MAX_CALLS[[:space:]]\+
 # The installed pjsua2 is ours if its dist version carries our key and the
 # compiled-in call cap is the one from config_site.h.
 installed_version() {
-  "$PY" - "$EXPECTED_MAX_CALLS" 2>/dev/null <<'PYEOF' || true
+  # From /, not the build tree: its pjsua2.py and egg-info would pass for the installed
+  # module (seen when rebuilding over an older install: the new wheel was never installed).
+  (cd / && "$PY" - "$EXPECTED_MAX_CALLS" 2>/dev/null) <<'PYEOF' || true
 import sys, importlib.metadata as md
 import pjsua2
 if pjsua2.UaConfig().maxCalls == int(sys.argv[1]):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from callcenter import console
 from callcenter.api import (
@@ -25,7 +26,7 @@ from callcenter.api import (
 )
 from callcenter.api.availability import availability
 from callcenter.api.deps import DEPS, DUMMY_PASSWORD_HASH, ApiDeps
-from callcenter.api.errors import error_middleware
+from callcenter.api.errors import ApiError, error_middleware
 from callcenter.api.websocket import audio as websocket_audio
 from callcenter.api.worker import add_worker
 from callcenter.auth.passwords import hash_password
@@ -33,6 +34,20 @@ from callcenter.auth.throttle import LoginThrottle
 
 #: No API body comes near this; bigger requests get 413 before a handler reads them.
 MAX_BODY_BYTES = 64 * 1024
+
+
+@web.middleware
+async def refuse_big_bodies(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A declared body over the limit gets 413 before any handler, whether or not the
+    handler would read it; the connection closes without the body being read."""
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        raise ApiError(
+            413,
+            "body_too_large",
+            f"the request body is over {MAX_BODY_BYTES} bytes",
+            headers={"Connection": "close"},
+        )
+    return await handler(request)
 
 
 def build_app(deps: ApiDeps, hub: websocket.Hub | None = None) -> web.Application:
@@ -56,7 +71,12 @@ def build_app(deps: ApiDeps, hub: websocket.Hub | None = None) -> web.Applicatio
     public |= console.PUBLIC  # the consoles' static pages carry no data
     app = web.Application(
         # Outermost first: the error envelope also wraps the gate's 401.
-        middlewares=[error_middleware, availability(deps.health), auth.bearer_auth(public)],
+        middlewares=[
+            error_middleware,
+            refuse_big_bodies,
+            availability(deps.health),
+            auth.bearer_auth(public),
+        ],
         client_max_size=MAX_BODY_BYTES,
     )
     app[DEPS] = deps

@@ -283,8 +283,8 @@ class CallService:
         bus.subscribe(acd_ev.CallCompleted, self._on_completed)
 
     @property
-    def active_calls(self) -> int:
-        return len(self._calls)
+    def call_ids(self) -> tuple[str, ...]:
+        return tuple(self._calls)
 
     def owns(self, call_id: str) -> bool:
         """Whether the call's caller leg (or the callback being dialled) is this process's."""

@@ -386,6 +386,7 @@ class CallRecord(Base):
     enqueued_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
+    alive_at: Mapped[datetime | None]  # the last heartbeat of the process holding the call
     outcome: Mapped[str] = mapped_column(String(16), index=True)
     pickup_latency_seconds: Mapped[float | None] = mapped_column(Float)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)

@@ -205,7 +205,8 @@ class PjsuaThread:
         self._flood = FloodGuard(
             settings.invite_rate_per_source, settings.invite_burst_per_source, time.monotonic
         )
-        self._flood_logged: dict[str, float] = {}
+        #: (what, source) -> when it was last logged: one line a minute per source.
+        self._logged: dict[tuple[str, str], float] = {}
         self._digest = DigestGuard(settings.auth_nonce_seconds, time.monotonic)
         self._legs: dict[str, _Leg] = {}
         #: Supervisions by the supervisor's leg id.
@@ -427,7 +428,7 @@ class PjsuaThread:
             if code == 503:
                 headers["Retry-After"] = str(self._settings.retry_after_seconds)
             self._respond(call, code, headers)
-            if reason == "trunk":
+            if reason == "trunk" and self._first_in_a_minute(("trunk", source)):
                 log.warning("refused SIP INVITE from %s: not a configured trunk", rdata.srcAddress)
             caller = identity.caller_identity(message)
             call_ids = identity.headers(message).get("call-id")
@@ -459,17 +460,19 @@ class PjsuaThread:
         )
 
     def _refusal(self, source: str, message: str) -> tuple[str, int] | None:
+        """Why an INVITE is refused, if it is. The flood limit comes first and holds for
+        every source: a stranger past it still gets 403 (nothing about us it could use),
+        counted as a flood, with no log line or event per INVITE."""
+        flooding = not self._flood.allow(source)
+        if flooding and self._first_in_a_minute(("flood", source)):
+            log.warning("INVITE flood from %s: refusing beyond the per-source rate", source)
         try:
             allowed = self._settings.allows(source)
         except ValueError:
             allowed = False
         if not allowed:
-            return ("trunk", 403)
-        if not self._flood.allow(source):
-            now = time.monotonic()
-            if now - self._flood_logged.get(source, -60.0) >= 60.0:
-                self._flood_logged[source] = now
-                log.warning("INVITE flood from %s: refusing beyond the per-source rate", source)
+            return ("flood" if flooding else "trunk", 403)
+        if flooding:
             return ("flood", 503)
         if not self._accepting:
             return ("shutdown", 503)
@@ -479,6 +482,15 @@ class PjsuaThread:
         if inbound >= self._settings.max_calls:
             return ("capacity", 503)
         return None
+
+    def _first_in_a_minute(self, key: tuple[str, str]) -> bool:
+        now = time.monotonic()
+        if now - self._logged.get(key, -60.0) < 60.0:
+            return False
+        if len(self._logged) > 10_000:  # many sources: forget, as the flood guard does
+            self._logged.clear()
+        self._logged[key] = now
+        return True
 
     def _authenticate(
         self, source: str, message: str

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, exists, select, true, tuple_, update
+from sqlalchemy import Select, case, delete, exists, func, literal, select, true, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import (
@@ -330,22 +330,33 @@ class SqlTicketStore:
         """Close records a previous process left open; returns how many.
 
         Calls never answered become interrupted; answered ones keep their outcome (the
-        caller did reach an agent) and get the recovery time as their end. `call_ids`
-        limits it to those calls (a lost process's, when several share the database).
+        caller did reach an agent). Each ends when it was last known alive (its process's
+        heartbeat, else its answer or arrival), never later than `now`. `call_ids` limits
+        it to those calls (a lost process's, when several share the database).
         """
-        only = models.CallRecord.id.in_(list(call_ids)) if call_ids is not None else true()
+        r = models.CallRecord
+        only = r.id.in_(list(call_ids)) if call_ids is not None else true()
+        last_alive = func.coalesce(r.alive_at, r.answered_at, r.arrived_at, type_=r.ended_at.type)
+        at_latest = literal(now, type_=r.ended_at.type)
+        ended = case((last_alive < at_latest, last_alive), else_=at_latest)
         async with self.write_transaction() as session:
             unanswered = await session.execute(
-                update(models.CallRecord)
-                .where(only, models.CallRecord.outcome == CallOutcome.IN_PROGRESS.value)
-                .values(outcome=CallOutcome.INTERRUPTED.value, ended_at=now)
+                update(r)
+                .where(only, r.outcome == CallOutcome.IN_PROGRESS.value)
+                .values(outcome=CallOutcome.INTERRUPTED.value, ended_at=ended)
             )
             answered = await session.execute(
-                update(models.CallRecord)
-                .where(only, models.CallRecord.ended_at.is_(None))
-                .values(ended_at=now)
+                update(r).where(only, r.ended_at.is_(None)).values(ended_at=ended)
             )
             return _rowcount(unanswered) + _rowcount(answered)
+
+    async def mark_calls_alive(self, call_ids: Collection[str], at: datetime) -> None:
+        """The heartbeat of this process's open calls (see `recover_interrupted_calls`)."""
+        async with self.write_transaction() as session:
+            r = models.CallRecord
+            await session.execute(
+                update(r).where(r.id.in_(list(call_ids)), r.ended_at.is_(None)).values(alive_at=at)
+            )
 
     async def call_record(self, call_id: str) -> CallRecord | None:
         async with self._read() as session:

@@ -42,6 +42,14 @@
 #define PJSIP_MAX_TSX_COUNT             (16*1024-1)
 #define PJSIP_MAX_DIALOG_COUNT          (8*1024-1)
 
+/* Incoming SIP connections (TCP and TLS): one that sends no SIP message within
+ * 10 s of connecting is closed (the default, 0, kept it for the whole server idle
+ * time), and one no dialog or transaction uses any more is closed after 120 s
+ * (default 600). Idle connections from anywhere would otherwise hold the socket
+ * handles the calls' RTP needs (issue #14). Trunks reconnect when they need to. */
+#define PJSIP_TCP_INITIAL_TIMEOUT        10
+#define PJSIP_TRANSPORT_SERVER_IDLE_TIME 120
+
 /* Keep debug-level (5) logging available at run time; the level actually
  * used is chosen by LogConfig.level / consoleLevel. */
 #define PJ_LOG_MAX_LEVEL                5

@@ -8,11 +8,13 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from callcenter.app import CALL_HEARTBEAT_SECONDS
 from callcenter.tickets.store import open_store
 from tests.integration.harness import (
     DEMO_NUMBER,
@@ -173,6 +175,32 @@ async def test_sigterm_during_a_call_sends_bye_and_writes_the_record(
     assert record is not None
     assert record.outcome == "answered" and record.ended_at is not None
     assert record.agent == "alice"
+
+
+async def test_a_call_cut_by_sigkill_ends_when_it_was_last_alive(
+    server: Server, tmp_path: Path, database_url: str
+) -> None:
+    """No BYE, no record update: the restart closes the record at the last heartbeat of
+    the killed process (every CALL_HEARTBEAT_SECONDS), not at the restart's own time."""
+    alice = await agent_phone("agent_answer.xml", server.agents["alice"], tmp_path).start()
+    await server.set_state("alice", "available")
+    phone = await caller("caller_until_bye.xml", server, tmp_path).start()
+    answered = await wait_for_call(server, lambda c: c["outcome"] == "answered")
+    await asyncio.sleep(CALL_HEARTBEAT_SECONDS + 2)  # at least one heartbeat
+    killed_at = datetime.now(UTC)
+    await server.stop(signal.SIGKILL)
+    await asyncio.sleep(5)  # down for a while: a restart-time end would show it
+    await server.start()
+    record = await wait_for_call(
+        server, lambda c: c["id"] == answered["id"] and c["ended_at"] is not None
+    )
+    ended = datetime.fromisoformat(record["ended_at"])
+    answered_at = datetime.fromisoformat(record["answered_at"])
+    assert record["outcome"] == "answered"
+    assert answered_at < ended <= killed_at  # stamped after the answer, before the kill
+    assert ended >= killed_at - timedelta(seconds=CALL_HEARTBEAT_SECONDS + 1)
+    for sipp in (phone, alice):
+        await sipp.stop()
 
 
 async def test_history_and_statistics_survive_a_restart(server: Server, tmp_path: Path) -> None:

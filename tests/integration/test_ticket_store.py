@@ -374,11 +374,13 @@ async def test_recovery_closes_only_calls_left_in_progress(store: SqlTicketStore
     )
     now = T0 + timedelta(hours=1)
 
+    await store.mark_calls_alive([second], T0 + timedelta(seconds=40))
     assert await store.recover_interrupted_calls(now) == 2
-    for call_id in (first, second):
+    # Each ends when it was last known alive: its heartbeat, else its arrival.
+    for call_id, last_alive in ((first, T0), (second, T0 + timedelta(seconds=40))):
         record = await store.call_record(call_id)
         assert record is not None
-        assert (record.outcome, record.ended_at) == (CallOutcome.INTERRUPTED, now)
+        assert (record.outcome, record.ended_at) == (CallOutcome.INTERRUPTED, last_alive)
     untouched = await store.call_record(done)
     assert untouched is not None
     assert (untouched.outcome, untouched.ended_at) == (
@@ -393,11 +395,31 @@ async def test_recovery_ends_answered_calls_cut_by_a_crash(store: SqlTicketStore
     await store.update_call_record(
         talking, outcome=CallOutcome.ANSWERED, answered_at=T0 + timedelta(seconds=8)
     )
+    listening = await _new_call(store, None, T0)
+    await store.update_call_record(
+        listening, outcome=CallOutcome.ANSWERED, answered_at=T0 + timedelta(seconds=5)
+    )
+    await store.mark_calls_alive([listening], T0 + timedelta(minutes=20))
     now = T0 + timedelta(hours=1)
-    assert await store.recover_interrupted_calls(now) == 1
+    assert await store.recover_interrupted_calls(now) == 2
     record = await store.call_record(talking)
+    assert record is not None  # no heartbeat: it was last known alive when answered
+    assert (record.outcome, record.ended_at) == (CallOutcome.ANSWERED, T0 + timedelta(seconds=8))
+    record = await store.call_record(listening)
     assert record is not None
-    assert (record.outcome, record.ended_at) == (CallOutcome.ANSWERED, now)
+    assert (record.outcome, record.ended_at) == (CallOutcome.ANSWERED, T0 + timedelta(minutes=20))
+
+
+async def test_a_heartbeat_after_the_recovery_time_ends_the_call_at_recovery(
+    store: SqlTicketStore,
+) -> None:
+    call = await _new_call(store, None, T0)
+    await store.mark_calls_alive([call], T0 + timedelta(minutes=5))  # a clock ahead
+    assert await store.recover_interrupted_calls(T0 + timedelta(minutes=1)) == 1
+    record = await store.call_record(call)
+    assert record is not None and record.ended_at == T0 + timedelta(minutes=1)
+    await store.mark_calls_alive([call], T0 + timedelta(minutes=9))  # ended: not stamped
+    assert await store.recover_interrupted_calls(T0 + timedelta(hours=1)) == 0
 
 
 async def test_acd_history_is_appended_in_order_and_read_per_call(

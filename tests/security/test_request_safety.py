@@ -103,3 +103,25 @@ async def test_an_invite_with_invalid_utf8_keeps_its_call_record(
     assert calls[0]["caller"] == "+86208888\ufffd(1001"  # the odd byte, replaced, not dropped
     assert "spooled" not in server.log()
     assert not (tmp_path / "var" / "spool" / "call-records.jsonl").exists()
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/healthz"), ("POST", "/api/v1/auth/logout"), ("POST", "/api/v1/auth/login")],
+)
+async def test_a_huge_declared_body_is_refused_and_never_read(
+    server: Server, method: str, path: str
+) -> None:
+    """413 before any handler, read or not; the server closes the connection without
+    reading the body (aiohttp's default would read and discard it for 10 s)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.http_port)
+    writer.write(
+        f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        "Content-Length: 1000000000\r\n\r\n".encode()
+    )
+    await writer.drain()
+    async with asyncio.timeout(5):  # less than aiohttp's lingering time
+        reply = await reader.read()  # to the end: the server closed the connection
+    writer.close()
+    assert reply.startswith(b"HTTP/1.1 413 "), reply[:200]
+    assert b'"body_too_large"' in reply
