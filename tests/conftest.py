@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.harness import Server
 from tests.services import fresh_postgres_database
 
 
@@ -16,3 +17,18 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     else:
         async with fresh_postgres_database() as url:
             yield url
+
+
+@pytest.fixture
+async def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'callcenter.db'}"
+
+
+@pytest.fixture
+async def stoppable() -> AsyncIterator[list[Server]]:
+    """Servers a test starts with settings of its own; stopped afterwards if still up."""
+    servers: list[Server] = []
+    yield servers
+    for server in servers:
+        if server.process is not None and server.process.poll() is None:
+            await server.stop()

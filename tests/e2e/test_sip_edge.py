@@ -3,35 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.integration.harness import ROOT, Server, Sipp, caller, caller_args, metric_value
+from tests.integration.harness import (
+    ROOT,
+    Server,
+    Sipp,
+    caller,
+    caller_args,
+    metric_value,
+    started,
+)
 
 pytestmark = pytest.mark.sip
-
-
-@pytest.fixture
-async def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'callcenter.db'}"
-
-
-async def started(server: Server) -> Server:
-    await server.prepare()
-    await server.start()
-    return server
-
-
-@pytest.fixture
-async def stoppable() -> AsyncIterator[list[Server]]:
-    servers: list[Server] = []
-    yield servers
-    for server in servers:
-        if server.process is not None and server.process.poll() is None:
-            await server.stop()
 
 
 async def test_invite_from_outside_the_trunks_gets_403(

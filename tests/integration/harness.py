@@ -231,6 +231,13 @@ class Server:
         return list(body["calls"])
 
 
+async def started(server: Server) -> Server:
+    """Migrated, with the demo data, and serving."""
+    await server.prepare()
+    await server.start()
+    return server
+
+
 async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 20) -> Any:
     """The first truthy result of `check`, polled every 0.2 s; fails naming `what`."""
     deadline = asyncio.get_running_loop().time() + timeout

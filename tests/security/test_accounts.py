@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from tests.integration.harness import Server
 
 pytestmark = pytest.mark.sip  # a real `callcenter serve`, pjsua2 included
-
-
-@pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[Server]:
-    server = Server(f"sqlite+aiosqlite:///{tmp_path / 'callcenter.db'}", tmp_path)
-    await server.prepare()
-    async with server.running():
-        yield server
 
 
 async def login(server: Server, username: str, password: str) -> tuple[int, object]:

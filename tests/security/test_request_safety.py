@@ -6,7 +6,6 @@ Each test runs a real `callcenter serve` (SQLite, pjsua2) and real SIPp peers.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -26,17 +25,6 @@ FREEZING_ERLANG = (
     "/api/v1/staffing/erlang?calls=100&interval_minutes=60&aht=36"
     "&answer_within=20&target=0.8&max_occupancy=1e-12"
 )
-
-
-@pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[Server]:
-    server = Server(f"sqlite+aiosqlite:///{tmp_path / 'callcenter.db'}", tmp_path)
-    await server.prepare()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 async def test_staffing_requests_never_stall_health_or_sip(server: Server, tmp_path: Path) -> None:

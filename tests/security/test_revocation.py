@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +19,6 @@ from tests.integration.harness import Server
 pytestmark = pytest.mark.sip  # a real `callcenter serve`, pjsua2 included
 
 NEW_PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[Server]:
-    server = Server(f"sqlite+aiosqlite:///{tmp_path / 'callcenter.db'}", tmp_path)
-    await server.prepare()
-    async with server.running():
-        yield server
 
 
 def users(server: Server, *args: str, password: str | None = None) -> tuple[int, str]:

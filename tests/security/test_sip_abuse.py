@@ -5,38 +5,25 @@ OPTIONS go on being served."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.integration.harness import ROOT, Server, Sipp, caller, caller_args, metric_value
+from tests.integration.harness import (
+    ROOT,
+    Server,
+    Sipp,
+    caller,
+    caller_args,
+    metric_value,
+    started,
+)
 
 pytestmark = pytest.mark.sip
 
 #: scripts/pjsua2/config_site.h: an incoming connection silent this long is closed.
 TCP_INITIAL_TIMEOUT = 10
-
-
-@pytest.fixture
-async def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'callcenter.db'}"
-
-
-@pytest.fixture
-async def stoppable() -> AsyncIterator[list[Server]]:
-    servers: list[Server] = []
-    yield servers
-    for server in servers:
-        if server.process is not None and server.process.poll() is None:
-            await server.stop()
-
-
-async def started(server: Server) -> Server:
-    await server.prepare()
-    await server.start()
-    return server
 
 
 async def test_a_stranger_is_flood_limited_too_and_logged_once(
