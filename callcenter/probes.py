@@ -9,15 +9,12 @@ is as unavailable as one that refuses.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from callcenter.health import DATABASE, LOOP, REDIS, SIP, Health
-
-log = logging.getLogger(__name__)
 
 #: Seconds between probes, how long one may take, and the loop lag that counts as stalled.
 INTERVAL = 1.0

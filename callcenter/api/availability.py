@@ -9,7 +9,6 @@ request still running after `REQUEST_DEADLINE_SECONDS` is cut off with 503.
 from __future__ import annotations
 
 import asyncio
-import math
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
@@ -53,7 +52,7 @@ def availability(health: Health, deadline: float = REQUEST_DEADLINE_SECONDS) -> 
                 503,
                 "deadline_exceeded",
                 f"the request took more than {deadline:g} s",
-                headers={"Retry-After": str(math.ceil(RETRY_AFTER_SECONDS))},
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             ) from None
         except DATABASE_DOWN as exc:
             detail = f"{type(exc).__name__}"

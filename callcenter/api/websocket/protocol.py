@@ -32,6 +32,7 @@ class Close(enum.IntEnum):
     GOING_AWAY = 1001  # the server is shutting down
     MESSAGE_TOO_BIG = 1009  # a frame over the size limit
     INTERNAL = 1011
+    TRY_AGAIN_LATER = 1013  # a dependency (the account database) cannot answer now
     UNAUTHORIZED = 4401  # no token, a bad or expired token, no auth message in time
     FORBIDDEN = 4403  # a valid token of the wrong role, or not an ACD agent
     PING_TIMEOUT = 4408  # no pong within the ping interval
