@@ -395,7 +395,7 @@ async def serve(
             except Exception as exc:
                 raise StartupError(f"sip: the SIP bridge did not start: {exc}") from None
             acd_store.tick()  # restored timers (wrap-up, callbacks) act now that events flow
-            background.spawn(probes.run(), "readiness-probes")
+            probing = background.spawn(probes.run(), "readiness-probes")
             background.spawn(_heartbeat(service, store, clock), "call-heartbeat")
             health.ready = True
             log.info(
@@ -408,6 +408,7 @@ async def serve(
             await stop.wait()
             log.info("stopping: refusing new calls, hanging up %d", len(service.call_ids))
             health.ready = False
+            probing.cancel()  # the bridge stops next: not a failure to report
             service.shutting_down = True
             bridge.stop_accepting()
             deadline = loop.time() + SHUTDOWN_SECONDS

@@ -136,6 +136,11 @@ async def test_the_database_stopped_answers_503_at_once_until_it_is_back(desk: D
     server = desk.server
     token = await server.login("sue", "sue-demo")
     await desk.becomes(ready=True)
+    session = aiohttp.ClientSession()
+    ws_url = server.base_url.replace("http", "ws") + "/ws/supervisor"
+    auth = {"Authorization": f"Bearer {token}"}
+    board = await session.ws_connect(ws_url, headers=auth)
+    assert (await board.receive_json(timeout=10))["type"] == "hello"  # signed in
 
     await desk.database.stop()
     # The first request may meet the outage before the probe does: 503 all the same.
@@ -154,6 +159,19 @@ async def test_the_database_stopped_answers_503_at_once_until_it_is_back(desk: D
         status, _, reply = await desk.call(method, path, who, sent, limit=1)
         assert (status, reply["error"]["code"]) == (503, "dependency_unavailable"), path
     assert (await desk.call("GET", "/healthz", limit=2))[0] == 200  # alive, just not ready
+    # An open board stays open through the outage; a new sign-in is told to come back.
+    await asyncio.sleep(2)  # two of the open socket's token checks
+    await board.send_json({"type": "ping", "id": "p1"})
+    async with asyncio.timeout(10):
+        while (message := await board.receive_json()).get("id") != "p1":
+            pass
+    assert message["type"] == "ok"
+    late = await session.ws_connect(ws_url, headers=auth)
+    async with asyncio.timeout(10):
+        await late.receive()
+    assert late.close_code == 1013
+    await board.close()
+    await session.close()
 
     await desk.database.start()
     await desk.becomes(ready=True)
