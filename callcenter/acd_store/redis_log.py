@@ -161,6 +161,12 @@ class _Retry:
         self._since: float | None = None
 
     async def failed(self, exc: Exception) -> None:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            # redis-py can turn a cancellation inside a command into a connection error;
+            # retrying it would keep a closing store's loop alive for ever (a fresh-clone
+            # run hung 120 s in teardown with a closed node still leading).
+            raise asyncio.CancelledError from exc
         loop = asyncio.get_running_loop()
         if self._since is None:
             self._since = loop.time()
@@ -486,7 +492,7 @@ class RedisAcdStore:
         # The heartbeat must be back within a lease of Redis answering again: a leader
         # judges peers lost one lease after it (re)took the lease, so this pause stays short.
         retry = _Retry("the ACD heartbeat", max_pause=self._lease_ms / 3000)
-        while True:
+        while not self._closing:
             await asyncio.sleep(self._lease_ms / 3000)
             try:
                 await self._beat()
